@@ -1,0 +1,52 @@
+"""The `vmevalkit` command line: one app whose subcommands live in vmevalkit/commands/.
+
+Each module there defines `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
+Modules import heavy libraries (torch, ...) inside their functions so that `--help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import vmevalkit
+import vmevalkit.commands
+from vmevalkit.errors import UserError
+
+ORDER = ["run", "models", "weights", "tasks", "score", "report", "review"]
+
+
+def command_modules() -> list[str]:
+    found = [m.name for m in pkgutil.iter_modules(vmevalkit.commands.__path__) if not m.name.startswith("_")]
+    return sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vmevalkit", description="Ask video models to solve visual reasoning questions and score them.")
+    parser.add_argument("--version", action="version", version=f"vmevalkit {vmevalkit.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in command_modules():
+        importlib.import_module(f"vmevalkit.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished items are kept and a rerun resumes", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

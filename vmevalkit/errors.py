@@ -1,0 +1,17 @@
+"""Errors a user can cause and fix; the CLI prints them without a traceback."""
+
+
+class UserError(Exception):
+    """A problem with the user's input or setup; the message says what is wrong and how to fix it."""
+
+
+class QuestionError(UserError):
+    """A question folder is unreadable or invalid; names the file."""
+
+
+class WeightsMissingError(UserError):
+    """A model's weights are not on disk; the message gives the command that fetches them."""
+
+
+class CheckpointError(UserError):
+    """A checkpoint file is missing, truncated, unsafe, or does not match the model."""

@@ -1,0 +1,173 @@
+"""The Question value and the VMEvalKit question-folder format.
+
+A question folder holds `first_frame.png`, `prompt.txt` and optionally `final_frame.png`,
+`question_metadata.json` and `ground_truth.mp4`. A dataset root holds `<domain>_task/<question_id>/`
+folders; a folder that directly holds question folders is read too (its domain is its own name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from vmevalkit.atomic import atomic_path, write_json, write_text
+from vmevalkit.errors import QuestionError, UserError
+from vmevalkit.images import load_rgb
+
+FIRST_FRAME = "first_frame.png"
+FINAL_FRAME = "final_frame.png"
+PROMPT = "prompt.txt"
+METADATA = "question_metadata.json"
+GROUND_TRUTH = "ground_truth.mp4"
+QUESTION_FILES = (FIRST_FRAME, FINAL_FRAME, PROMPT, METADATA, GROUND_TRUTH)
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    """One reasoning question: a first frame and a prompt, with the expected answer where known."""
+
+    id: str
+    domain: str
+    prompt: str
+    first_frame: Image.Image
+    final_frame: Image.Image | None = None
+    metadata: dict = field(default_factory=dict)
+    ground_truth: Path | None = None  # a solution video, used by the `oracle` control
+    source: Path | None = None  # the folder it was read from, if any
+
+    @property
+    def key(self) -> str:
+        """`<domain>_task/<id>`: where the question lives in a dataset and in an output tree."""
+        return f"{self.domain}_task/{self.id}"
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of everything a model sees or a scorer uses, so a changed question is not reused."""
+        h = hashlib.sha256()
+        h.update(self.prompt.encode("utf-8"))
+        for image in (self.first_frame, self.final_frame):
+            if image is not None:
+                h.update(repr(image.size).encode())
+                h.update(image.tobytes())
+        h.update(json.dumps(self.metadata, sort_keys=True, default=str).encode())
+        return h.hexdigest()[:16]
+
+
+def _domain_of(folder_name: str) -> str:
+    for suffix in ("_task", "-task"):
+        if folder_name.endswith(suffix) and len(folder_name) > len(suffix):
+            return folder_name[: -len(suffix)]
+    return folder_name
+
+
+def is_question_dir(path: Path) -> bool:
+    return path.is_dir() and ((path / FIRST_FRAME).exists() or (path / PROMPT).exists())
+
+
+def read_question(folder: str | os.PathLike, domain: str | None = None) -> Question:
+    """Read one question folder; raise QuestionError naming the file and the fix when it is invalid."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise QuestionError(f"{folder}: not a question folder")
+    qid = folder.name
+    if not _ID_RE.match(qid):
+        raise QuestionError(f"{folder}: question id {qid!r} must be letters, digits, '.', '_' or '-'")
+    prompt_path = folder / PROMPT
+    if not prompt_path.is_file():
+        raise QuestionError(f"{prompt_path}: missing; write the instruction for the model into it")
+    try:
+        prompt = prompt_path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError as e:
+        raise QuestionError(f"{prompt_path}: not UTF-8 text ({e}); save it as UTF-8") from e
+    if not prompt:
+        raise QuestionError(f"{prompt_path}: empty; write the instruction for the model into it")
+    first = folder / FIRST_FRAME
+    if not first.exists():
+        raise QuestionError(f"{first}: missing; every question needs its first frame as a PNG")
+    try:
+        first_frame = load_rgb(first)
+        final_frame = load_rgb(folder / FINAL_FRAME) if (folder / FINAL_FRAME).exists() else None
+    except UserError as e:
+        raise QuestionError(str(e)) from e
+    metadata: dict = {}
+    meta_path = folder / METADATA
+    if meta_path.exists():
+        try:
+            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise QuestionError(f"{meta_path}: broken JSON ({e}); fix or delete the file") from e
+        if not isinstance(metadata, dict):
+            raise QuestionError(f"{meta_path}: must hold a JSON object, not {type(metadata).__name__}")
+    if domain is None:
+        domain = str(metadata.get("domain") or _domain_of(folder.parent.name))
+    gt = folder / GROUND_TRUTH
+    return Question(id=qid, domain=domain, prompt=prompt, first_frame=first_frame, final_frame=final_frame,
+                    metadata=metadata, ground_truth=gt if gt.is_file() else None, source=folder)
+
+
+@dataclass(frozen=True)
+class QuestionProblem:
+    """A question folder that could not be read, kept so a batch can report it and go on."""
+
+    path: Path
+    message: str
+
+
+def scan_questions(root: str | os.PathLike) -> tuple[list[Question], list[QuestionProblem]]:
+    """Read every question under `root` (a dataset root, a `<domain>_task` folder, or one question).
+
+    Unreadable questions are returned as problems rather than raised, so one bad folder never
+    stops the others. Questions come back sorted by (domain, id)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"{root}: questions folder not found; pass --questions DIR with question folders")
+    if is_question_dir(root):
+        folders = [(root, None)]
+    else:
+        folders = []
+        for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            if is_question_dir(child):
+                folders.append((child, _domain_of(root.name)))
+            else:
+                folders += [(q, _domain_of(child.name)) for q in sorted(child.iterdir())
+                            if q.is_dir() and not q.name.startswith(".")]
+    questions, problems = [], []
+    for folder, domain in folders:
+        try:
+            questions.append(read_question(folder, domain))
+        except QuestionError as e:
+            problems.append(QuestionProblem(folder, str(e)))
+    if not questions and not problems:
+        raise UserError(f"{root}: no question folders found (each needs {FIRST_FRAME} and {PROMPT})")
+    questions.sort(key=lambda q: (q.domain, q.id))
+    return questions, problems
+
+
+def save_png(image: Image.Image, path: str | os.PathLike) -> None:
+    """Write a PNG atomically and deterministically (no timestamps or text chunks)."""
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG", optimize=False, compress_level=6)
+
+
+def write_question(question: Question, root: str | os.PathLike) -> Path:
+    """Write `question` as `<root>/<domain>_task/<id>/` and return that folder."""
+    folder = Path(root) / question.key
+    folder.mkdir(parents=True, exist_ok=True)
+    save_png(question.first_frame, folder / FIRST_FRAME)
+    write_text(folder / PROMPT, question.prompt + "\n")
+    if question.final_frame is not None:
+        save_png(question.final_frame, folder / FINAL_FRAME)
+    if question.metadata:
+        write_json(folder / METADATA, question.metadata)
+    if question.ground_truth is not None and question.ground_truth.resolve() != (folder / GROUND_TRUTH).resolve():
+        with atomic_path(folder / GROUND_TRUTH) as tmp:
+            shutil.copyfile(question.ground_truth, tmp)
+    return folder
