@@ -1,0 +1,1 @@
+"""Video model backends and their registry."""

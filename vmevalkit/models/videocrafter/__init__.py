@@ -1,0 +1,1 @@
+"""Native VideoCrafter (LVDM) engine: image+text-to-video latent diffusion, in-process."""

@@ -1,0 +1,87 @@
+"""The output tree of an experiment, shared by the runner (writes it) and scoring/report (read it).
+
+    <output_dir>/<experiment>/
+        experiment.json                         the run's configuration, updated at each run
+        scores.jsonl                            one row per (model, question, scorer) (vmevalkit score)
+        <model>/<domain>_task/<question_id>/
+            video.mp4, last_frame.png           the model's answer
+            question/                           a copy of the question folder as the model saw it
+            metadata.json                       written last: status "ok" or "failed", and how it was made
+
+An item is finished when its metadata.json says status "ok"; metadata.json is written atomically
+after the video, so a half-written item never looks finished."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from vmevalkit.geometry import Fit
+from vmevalkit.questions import Question, read_question
+from vmevalkit.video import Video, read_mp4
+
+METADATA = "metadata.json"
+VIDEO = "video.mp4"
+LAST_FRAME = "last_frame.png"
+QUESTION_DIR = "question"
+EXPERIMENT = "experiment.json"
+SCORES = "scores.jsonl"
+
+
+def item_dir(experiment_dir: str | os.PathLike, model_id: str, question: Question) -> Path:
+    return Path(experiment_dir) / model_id / question.key
+
+
+@dataclass(frozen=True)
+class ResultItem:
+    """One (model, question) folder of an experiment, as read back from disk."""
+
+    folder: Path
+    metadata: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.metadata.get("status") == "ok"
+
+    @property
+    def model(self) -> str:
+        return self.metadata["model"]
+
+    @property
+    def question_key(self) -> str:
+        return f"{self.metadata['question']['domain']}_task/{self.metadata['question']['id']}"
+
+    @property
+    def video_path(self) -> Path:
+        return self.folder / VIDEO
+
+    def question(self) -> Question:
+        return read_question(self.folder / QUESTION_DIR, domain=self.metadata["question"]["domain"])
+
+    def video(self) -> Video:
+        return read_mp4(self.video_path)
+
+    def fit(self) -> Fit | None:
+        fit = self.metadata.get("fit")
+        return Fit.from_dict(fit) if fit else None
+
+
+def read_item(folder: str | os.PathLike) -> ResultItem | None:
+    """The item in `folder`, or None when it has no readable metadata yet (never finished)."""
+    path = Path(folder) / METADATA
+    try:
+        return ResultItem(Path(folder), json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def iter_items(experiment_dir: str | os.PathLike) -> Iterator[ResultItem]:
+    """Every item with metadata under an experiment, in (model, domain, question) order."""
+    root = Path(experiment_dir)
+    for meta in sorted(root.glob(f"*/*/*/{METADATA}")):
+        item = read_item(meta.parent)
+        if item is not None:
+            yield item
