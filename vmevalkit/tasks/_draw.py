@@ -40,6 +40,10 @@ class Grid:
         """Pixel centre of a cell; fractional rows/cols give points between cells (for animation)."""
         return self.left + (col + 0.5) * self.cell, self.top + (row + 0.5) * self.cell
 
+    def pixel_centre(self, row: int, col: int) -> tuple[int, int]:
+        """The integer pixel at a cell's centre: glyphs drawn there land on the same pixels in every cell."""
+        return self.left + col * self.cell + self.cell // 2, self.top + row * self.cell + self.cell // 2
+
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """The cell containing pixel (x, y), or None outside the grid."""
         col, row = int((x - self.left) // self.cell), int((y - self.top) // self.cell)

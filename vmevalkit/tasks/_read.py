@@ -52,26 +52,20 @@ def blurred(gray: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     return np.asarray(im.filter(ImageFilter.GaussianBlur(sigma)), dtype=np.float32)
 
 
-def _normalised(a: np.ndarray) -> np.ndarray | None:
-    a = a - a.mean()
-    n = float(np.sqrt((a * a).sum()))
-    return a / n if n > 1e-6 else None
+def _normalised(a: np.ndarray) -> np.ndarray:
+    """Zero mean and unit norm over the last two axes (all zeros where an array is flat)."""
+    a = a - a.mean(axis=(-2, -1), keepdims=True)
+    norm = np.sqrt((a * a).sum(axis=(-2, -1), keepdims=True))
+    return a / np.maximum(norm, 1e-6)
 
 
-def ncc(a: np.ndarray, b: np.ndarray, max_shift: int = 2) -> float:
-    """Best normalised cross-correlation of two equal-size 2D arrays over shifts up to `max_shift` px."""
-    h, w = a.shape
+def ncc_scores(patch: np.ndarray, templates: np.ndarray, max_shift: int = 2) -> np.ndarray:
+    """For each of K templates (K x H x W), the best normalised cross-correlation with the H x W
+    `patch` over shifts up to `max_shift` px (the templates' borders are left out so all shifts fit)."""
     s = max_shift
-    core = _normalised(b[s:h - s, s:w - s])
-    if core is None:
-        return 0.0
-    best = -1.0
-    for dy in range(-s, s + 1):
-        for dx in range(-s, s + 1):
-            win = _normalised(a[s + dy:h - s + dy, s + dx:w - s + dx])
-            if win is not None:
-                best = max(best, float((win * core).sum()))
-    return best
+    cores = _normalised(templates[:, s:templates.shape[1] - s, s:templates.shape[2] - s])
+    windows = _normalised(np.lib.stride_tricks.sliding_window_view(patch, cores.shape[1:]))
+    return np.einsum("ijhw,khw->kij", windows, cores).reshape(len(cores), -1).max(axis=1)
 
 
 @dataclass(frozen=True)
@@ -91,14 +85,15 @@ class GlyphReader:
     def __init__(self, labels: list[str], render: Callable[[str], np.ndarray], sigma: float = 1.0,
                  max_shift: int = 2):
         self.sigma, self.max_shift = sigma, max_shift
-        self.templates = {label: self._features(render(label)) for label in labels}
+        self.labels = list(labels)
+        self.templates = np.stack([self._features(render(label)) for label in self.labels])
 
     def _features(self, rgb: np.ndarray) -> np.ndarray:
         return blurred(luminance(rgb), self.sigma)
 
     def read(self, rgb: np.ndarray) -> GlyphMatch:
-        patch = self._features(rgb)
-        scores = sorted(((ncc(patch, t, self.max_shift), label) for label, t in self.templates.items()),
-                        reverse=True)
-        (best, label), runner_up = scores[0], (scores[1][0] if len(scores) > 1 else -1.0)
-        return GlyphMatch(label, round(best, 4), round(best - runner_up, 4))
+        scores = ncc_scores(self._features(rgb), self.templates, self.max_shift)
+        order = np.argsort(-scores, kind="stable")
+        best = float(scores[order[0]])
+        runner_up = float(scores[order[1]]) if len(order) > 1 else -1.0
+        return GlyphMatch(self.labels[order[0]], round(best, 4), round(best - runner_up, 4))
