@@ -21,7 +21,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from vmevalkit.tasks import all_tasks
-from vmevalkit.tasks.validation import COLUMNS, TaskValidation, deterministic_across_processes, table, validate_task
+from vmevalkit.tasks.validation import (
+    COLUMNS,
+    TaskValidation,
+    deterministic_across_processes,
+    table,
+    validate_task,
+)
 
 
 def _validate(name: str, n: int, seed: int, work: str) -> tuple[TaskValidation, float]:
@@ -32,9 +38,9 @@ def _validate(name: str, n: int, seed: int, work: str) -> tuple[TaskValidation, 
 
 
 def _machine() -> str:
+    import chess
     import numpy
     import PIL
-    import chess
     return (f"{platform.platform()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
             f"Pillow {PIL.__version__}, numpy {numpy.__version__}, python-chess {chess.__version__}")
 
@@ -58,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             result, seconds = future.result()
             print(f"{name}: {len(result.checks)} questions validated in {seconds:.0f} s", file=sys.stderr)
             results.append(result)
-    lines = [f"Validation of the exact scorers, {datetime.date.today().isoformat()}, seed {args.seed}, "
-             f"{args.n} questions per task (difficulties taking turns), {time.perf_counter() - started:.0f} s.",
+    elapsed = time.perf_counter() - started
+    lines = [(f"Validation of the exact scorers, {datetime.date.today().isoformat()}, seed {args.seed}, "
+              f"{args.n} questions per task (difficulties taking turns), {elapsed:.0f} s."),
              f"Machine: {_machine()}.",
              f"Command: `python benchmarks/validate_tasks.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
              "", table(results), ""]

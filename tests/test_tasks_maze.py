@@ -1,5 +1,7 @@
 """The maze task: perfect mazes, solution paths, and a scorer that reads the final cell and the path."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -28,7 +30,7 @@ def test_generated_mazes_are_perfect_and_solvable_and_never_solved(difficulty):
         assert maze.start != maze.goal
         path = [tuple(c) for c in q.metadata["solution"]["path"]]
         assert path[0] == maze.start and path[-1] == maze.goal
-        assert all(frozenset((a, b)) in maze.passages for a, b in zip(path, path[1:]))
+        assert all(frozenset((a, b)) in maze.passages for a, b in pairwise(path))
         assert q.metadata["task"] == "maze" and q.metadata["seed"] == seed and q.metadata["difficulty"] == difficulty
         assert np.asarray(q.first_frame).tolist() != np.asarray(q.final_frame).tolist()
 

@@ -17,7 +17,7 @@ def generated():
 
 @pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
 def test_puzzles_have_one_solution_and_several_blanks(difficulty):
-    side, box_rows, box_cols, fewest, most = LEVELS[difficulty]
+    side, _, _, fewest, most = LEVELS[difficulty]
     for seed in range(8):
         board, givens, solution = TASK.make(seed, difficulty)
         assert board.side == side and valid_completion(board, solution)[0]
@@ -72,7 +72,7 @@ def test_any_valid_completion_keeping_the_givens_is_correct():
 
 def test_a_valid_grid_that_changes_a_given_is_incorrect(generated):
     g = generated["medium"]
-    board, givens, solution = TASK.board_of(g.question)
+    board, _, solution = TASK.board_of(g.question)
     swapped = [[{1: 2, 2: 1}.get(v, v) for v in row] for row in solution]  # still a valid Sudoku
     s = TASK.score(g.question, held_video(board.draw([[0] * 4] * 4, swapped)))
     assert valid_completion(board, swapped)[0]

@@ -5,9 +5,19 @@ import numpy as np
 import pytest
 
 from vmevalkit.tasks import all_tasks
-from vmevalkit.tasks.validation import (DISTORTIONS, NOISE_SIGMA, all_distortions, blur, colour_shift,
-                                        deterministic_across_processes, fit_roundtrip, jpeg, noise, tree_digest,
-                                        validate_task)
+from vmevalkit.tasks.validation import (
+    DISTORTIONS,
+    NOISE_SIGMA,
+    all_distortions,
+    blur,
+    colour_shift,
+    deterministic_across_processes,
+    fit_roundtrip,
+    jpeg,
+    noise,
+    tree_digest,
+    validate_task,
+)
 from vmevalkit.video import Video
 
 
