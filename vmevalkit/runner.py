@@ -98,7 +98,8 @@ def question_seed(run_seed: int, question: Question) -> int:
 
 def result_key(model_id: str, question: Question, settings: dict[str, Any], seed: int, fit_policy: str) -> str:
     """What identifies a result: a rerun with the same key reuses it, any other key regenerates it."""
-    blob = json.dumps({"model": model_id, "question": question.fingerprint, "settings": settings,
+    blob = json.dumps({"model": model_id, "question": question.key, "fingerprint": question.fingerprint,
+                       "settings": settings,
                        "seed": seed, "fit": fit_policy}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -120,9 +121,8 @@ def select_models(opts: RunOptions) -> list[ModelSpec]:
     ids = [m for m in opts.models if m]
     if not ids:
         raise UserError("--models is empty; name at least one model (see `vmevalkit models`)")
-    if opts.controls:
-        ids = [c for c in CONTROLS if c not in ids] + ids
-    return [get_spec(i) for i in dict.fromkeys(ids)]
+    controls = [c for c in CONTROLS if opts.controls or c in ids]
+    return [get_spec(i) for i in dict.fromkeys(controls + [i for i in ids if i not in CONTROLS])]
 
 
 def settings_per_model(specs: list[ModelSpec], overrides: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -217,6 +217,13 @@ def clean_stale_staging(experiment_dir: Path) -> None:
         if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
             continue
         shutil.rmtree(entry, ignore_errors=True)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _alive(pid: int) -> bool:
@@ -334,6 +341,7 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
                                       lambda message: tqdm.write(message, file=sys.stderr)))
     finally:
         bar.close()
+        _remove_if_empty(experiment_dir / STAGING)
     result = RunResult(experiment_dir, tallies, problems)
     _finish_record(experiment_dir, run_record, result)
     print_summary(result, out)
@@ -395,6 +403,8 @@ def _run_item(exp: Experiment, spec: ModelSpec, model: VideoModel, settings: dic
         meta["fit"] = fit.to_dict()
         image = fit.apply(q.first_frame)
         video = model.generate(q, image, seed=seed, progress=opts.progress)
+        if model.resolution is None:  # the model saw the question's own first frame: no need for a copy
+            image = None
         meta["timings"] = {"model_load_s": round(load_seconds, 3), "generate_s": round(time.perf_counter() - t0, 3)}
         meta["motion"] = motion_stats(video)
         meta["status"] = "ok"
