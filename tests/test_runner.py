@@ -117,6 +117,7 @@ def test_tree_metadata_and_run_log(tmp_path, qs, slide, capsys):
         assert (folder / "question" / name).read_bytes() == (qs / "toy_task" / "q1" / name).read_bytes()
     item = read_item(folder)
     assert item.question().prompt == "solve 1" and item.fit() == fit
+    assert item.question().key == "toy_task/q1" and item.question().fingerprint == q.fingerprint
     static = json.loads((exp / "static" / "toy_task" / "q1" / "metadata.json").read_text())
     assert static["motion"]["static"] is True and static["fit"]["dst_size"] == [20, 14]
     assert not (exp / "static" / "toy_task" / "q1" / "model_input.png").exists()
