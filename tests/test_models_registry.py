@@ -3,10 +3,19 @@ import pytest
 import torch
 from PIL import Image
 
-import vmevalkit.models as models
+from vmevalkit import models
 from vmevalkit.errors import UserError, WeightsMissingError
-from vmevalkit.models import ModelSpec, check_weights, get_spec, list_models, load_model, register_model, \
-    resolve_device, resolve_settings, weights_present
+from vmevalkit.models import (
+    ModelSpec,
+    check_weights,
+    get_spec,
+    list_models,
+    load_model,
+    register_model,
+    resolve_device,
+    resolve_settings,
+    weights_present,
+)
 from vmevalkit.models.base import VideoModel
 from vmevalkit.questions import Question
 from vmevalkit.video import Video

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import vmevalkit.models as models
-import vmevalkit.runner as runner
+from vmevalkit import models, runner
 from vmevalkit.cli import main
 from vmevalkit.geometry import Fit
 from vmevalkit.models import ModelSpec, register_model
@@ -245,7 +244,7 @@ def test_bad_question_folders_are_reported_and_the_rest_run(tmp_path, qs, slide,
 def test_grey_16_bit_rgba_and_palette_images_run(tmp_path, slide):
     root = tmp_path / "qs" / "modes_task"
     images = {
-        "grey16": Image.fromarray((np.arange(20 * 14, dtype=np.uint16).reshape(14, 20) * 200)),
+        "grey16": Image.fromarray(np.arange(20 * 14, dtype=np.uint16).reshape(14, 20) * 200),
         "grey8": Image.fromarray(np.arange(20 * 14, dtype=np.uint8).reshape(14, 20)),
         "rgba": Image.fromarray(np.full((14, 20, 4), [255, 0, 0, 128], np.uint8), mode="RGBA"),
         "palette": Image.new("RGB", (20, 14), (0, 90, 200)).convert("P"),

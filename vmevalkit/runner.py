@@ -28,10 +28,26 @@ import vmevalkit
 from vmevalkit.atomic import write_json
 from vmevalkit.errors import UserError
 from vmevalkit.geometry import POLICIES, Fit
-from vmevalkit.models import CONTROLS, ModelSpec, check_weights, get_spec, load_model, resolve_device, resolve_settings
+from vmevalkit.models import (
+    CONTROLS,
+    ModelSpec,
+    check_weights,
+    get_spec,
+    load_model,
+    resolve_device,
+    resolve_settings,
+)
 from vmevalkit.models.base import VideoModel
-from vmevalkit.questions import GROUND_TRUTH, QUESTION_FILES, Question, QuestionProblem, read_question, \
-    save_png, scan_questions, write_question
+from vmevalkit.questions import (
+    GROUND_TRUTH,
+    QUESTION_FILES,
+    Question,
+    QuestionProblem,
+    read_question,
+    save_png,
+    scan_questions,
+    write_question,
+)
 from vmevalkit.results import EXPERIMENT, LAST_FRAME, METADATA, QUESTION_DIR, VIDEO, read_item
 from vmevalkit.video import motion_stats, write_mp4
 
@@ -79,6 +95,8 @@ class ModelTally:
 
 @dataclass
 class RunResult:
+    """What a run did: its folder, one tally per model, and the question folders it could not read."""
+
     experiment_dir: Path
     tallies: list[ModelTally]
     problems: list[QuestionProblem]
@@ -99,8 +117,7 @@ def question_seed(run_seed: int, question: Question) -> int:
 def result_key(model_id: str, question: Question, settings: dict[str, Any], seed: int, fit_policy: str) -> str:
     """What identifies a result: a rerun with the same key reuses it, any other key regenerates it."""
     blob = json.dumps({"model": model_id, "question": question.key, "fingerprint": question.fingerprint,
-                       "settings": settings,
-                       "seed": seed, "fit": fit_policy}, sort_keys=True, default=str)
+                       "settings": settings, "seed": seed, "fit": fit_policy}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -231,8 +248,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # someone else's process
+        pass
     return True
 
 
@@ -373,7 +390,7 @@ def _run_model(exp: Experiment, spec: ModelSpec, settings: dict[str, Any], devic
         say(f"{spec.id}: could not load: {type(e).__name__}: {e}")
         error = error_record(e)
         for q, seed, key in pending:
-            meta = _base_metadata(exp, spec, None, settings, q, seed, key, device)
+            meta = _base_metadata(exp, spec, {}, settings, q, seed, key, device)
             meta.update(status="failed", error={**error, "stage": "load"})
             _write_safely(exp, spec.id, q, meta, None, None, say)
             tally.failed += 1
@@ -381,9 +398,12 @@ def _run_model(exp: Experiment, spec: ModelSpec, settings: dict[str, Any], devic
         tally.seconds = time.perf_counter() - started
         return tally
     load_seconds = time.perf_counter() - started
+    described = model.describe()
     bar.set_description(f"run: {spec.id}")
     for q, seed, key in pending:
-        ok, static = _run_item(exp, spec, model, settings, q, seed, key, device, load_seconds, say)
+        meta = _base_metadata(exp, spec, described, settings, q, seed, key, device)
+        meta["timings"] = {"model_load_s": round(load_seconds, 3)}
+        ok, static = _run_item(exp, spec.id, model, q, seed, meta, say)
         tally.ok += ok
         tally.failed += not ok
         tally.static += static
@@ -392,27 +412,26 @@ def _run_model(exp: Experiment, spec: ModelSpec, settings: dict[str, Any], devic
     return tally
 
 
-def _run_item(exp: Experiment, spec: ModelSpec, model: VideoModel, settings: dict[str, Any], q: Question,
-              seed: int, key: str, device: str, load_seconds: float, say) -> tuple[bool, bool]:
-    opts = exp.opts
-    meta = _base_metadata(exp, spec, model, settings, q, seed, key, device)
+def _run_item(exp: Experiment, model_id: str, model: VideoModel, q: Question, seed: int, meta: dict[str, Any],
+              say) -> tuple[bool, bool]:
+    """Generate one video and write its item; returns (ok, static)."""
     t0 = time.perf_counter()
-    video = image = None
+    video = model_input = None
     try:
-        fit = Fit.plan(q.first_frame, model.resolution or q.first_frame.size, opts.fit)
+        fit = Fit.plan(q.first_frame, model.resolution or q.first_frame.size, exp.opts.fit)
         meta["fit"] = fit.to_dict()
         image = fit.apply(q.first_frame)
-        video = model.generate(q, image, seed=seed, progress=opts.progress)
-        if model.resolution is None:  # the model saw the question's own first frame: no need for a copy
-            image = None
-        meta["timings"] = {"model_load_s": round(load_seconds, 3), "generate_s": round(time.perf_counter() - t0, 3)}
+        if model.resolution is not None:  # else the model saw the question's own first frame: no copy needed
+            model_input = image
+        video = model.generate(q, image, seed=seed, progress=exp.opts.progress)
+        meta["timings"]["generate_s"] = round(time.perf_counter() - t0, 3)
         meta["motion"] = motion_stats(video)
         meta["status"] = "ok"
     except Exception as e:  # recorded in this item's metadata; the run goes on
-        say(f"{spec.id} {q.key}: failed: {type(e).__name__}: {e}")
+        say(f"{model_id} {q.key}: failed: {type(e).__name__}: {e}")
         meta.update(status="failed", error={**error_record(e), "stage": "generate"})
         video = None
-    written = _write_safely(exp, spec.id, q, meta, video, image, say)
+    written = _write_safely(exp, model_id, q, meta, video, model_input, say)
     ok = written and meta["status"] == "ok"
     return ok, ok and bool(meta["motion"]["static"])
 
@@ -427,10 +446,10 @@ def _write_safely(exp: Experiment, model_id: str, q: Question, meta: dict[str, A
         return False
 
 
-def _base_metadata(exp: Experiment, spec: ModelSpec, model: VideoModel | None, settings: dict[str, Any],
+def _base_metadata(exp: Experiment, spec: ModelSpec, described: dict[str, Any], settings: dict[str, Any],
                    q: Question, seed: int, key: str, device: str) -> dict[str, Any]:
+    """The record of how an item is made; `described` is the loaded model's describe()."""
     opts = exp.opts
-    described = model.describe() if model is not None else {}
     return {
         "status": "running",
         "model": spec.id,
@@ -500,7 +519,7 @@ def print_summary(result: RunResult, out: TextIO) -> None:
     for t in result.tallies:
         rows.append((t.model, str(t.ok), str(t.failed), str(t.skipped), str(t.static), f"{t.seconds:.1f}s", t.note))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    print("", file=out)
+    print(file=out)
     for i, row in enumerate(rows):
         cells = [c.ljust(w) if j in (0, 6) else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))]
         print("  ".join(cells).rstrip(), file=out)
@@ -517,5 +536,4 @@ def print_summary(result: RunResult, out: TextIO) -> None:
     print(f"outputs: {result.experiment_dir}/<model>/<domain>_task/<question_id>/ "
           f"(video.mp4, last_frame.png, metadata.json); run log: {result.experiment_dir / EXPERIMENT}", file=out)
     if importlib.util.find_spec("vmevalkit.commands.score") is not None:
-        print(f"next: vmevalkit score --experiment {result.experiment_dir.name} "
-              f"--output-dir {result.experiment_dir.parent}", file=out)
+        print(f"next: vmevalkit score --experiment {result.experiment_dir.name}", file=out)

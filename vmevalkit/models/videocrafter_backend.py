@@ -64,7 +64,7 @@ class VideoCrafterModel(VideoModel):
 
     @classmethod
     def from_checkpoint(cls, model_id: str, checkpoint: str | os.PathLike, settings: dict[str, Any], *,
-                        config: str | None, device: str, dtype: str | None) -> "VideoCrafterModel":
+                        config: str | None, device: str, dtype: str | None) -> VideoCrafterModel:
         """Load an official checkpoint (sha256 taken from its record, else computed once and recorded)."""
         from vmevalkit.models.videocrafter.pipeline import VideoCrafterPipeline
 
@@ -77,7 +77,7 @@ class VideoCrafterModel(VideoModel):
 
     @classmethod
     def tiny(cls, model_id: str, settings: dict[str, Any], *, device: str, dtype: str | None,
-             weights_seed: int) -> "VideoCrafterModel":
+             weights_seed: int) -> VideoCrafterModel:
         """The UNTRAINED toy-size i2v model: random weights drawn from `weights_seed`, built in about a second."""
         from vmevalkit.models.videocrafter.tiny import tiny_pipeline
 
