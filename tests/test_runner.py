@@ -337,9 +337,10 @@ class ToyTask(Task):
 
     def generate(self, seed, difficulty):
         start = seed % 10
-        q = Question(id=f"toy_{difficulty}_{seed:04d}", domain="toy", prompt="move the dot to the right edge",
+        q = Question(id=f"whatever{seed}", domain="toy", prompt="move the dot to the right edge",
                      first_frame=self._frame(start), final_frame=self._frame(20),
-                     metadata={"task": self.name, "task_version": self.version, "solution": 20})
+                     metadata={"task": self.name, "task_version": self.version, "solution": 20,
+                               "difficulty": difficulty})
         return Generated(q, Video.from_images([self._frame(x) for x in range(start, 21, 4)], 8))
 
     def score(self, question, video):
@@ -354,17 +355,23 @@ def test_tasks_are_generated_into_the_experiment_with_their_solutions(tmp_path, 
 
     monkeypatch.setattr(vmevalkit.tasks, "all_tasks", lambda: {"toy": ToyTask()})
     out = tmp_path / "out"
-    assert main(["run", "--tasks", "toy", "--n", "2", "--difficulty", "hard", "--seed", "3", "--output-dir", str(out),
+    assert main(["run", "--tasks", "toy", "--n", "3", "--seed", "3", "--output-dir", str(out),
                  "--no-progress", "--models", "static"]) == 0
     exp = out / "tasks-toy"
-    qdirs = sorted(p.name for p in (exp / "questions" / "toy_task").iterdir())
-    assert qdirs == ["toy_hard_0003", "toy_hard_0004"]
-    assert read_mp4(exp / "questions" / "toy_task" / "toy_hard_0003" / "ground_truth.mp4").num_frames == 5
-    oracle = read_item(exp / "oracle" / "toy_task" / "toy_hard_0003")
+    folders = sorted((exp / "questions" / "toy_task").iterdir())
+    assert [f.name for f in folders] == ["toy_0003", "toy_0004", "toy_0005"]
+    difficulties = [json.loads((f / "question_metadata.json").read_text())["difficulty"] for f in folders]
+    assert difficulties == ["easy", "hard", "easy"]  # without --difficulty the levels take turns
+    assert read_mp4(folders[0] / "ground_truth.mp4").num_frames == 5
+    oracle = read_item(exp / "oracle" / "toy_task" / "toy_0003")
     assert oracle.ok and oracle.metadata["video"]["num_frames"] == 5  # the oracle shows the solution video
     assert (oracle.folder / "question" / "ground_truth.mp4").is_file()
     assert sorted(i.question_key for i in iter_items(exp)) == sorted(
-        f"toy_task/toy_hard_000{k}" for k in (3, 4) for _ in range(2))
+        f"toy_task/toy_000{k}" for k in (3, 4, 5) for _ in range(2))
+    assert main(["run", "--tasks", "toy", "--n", "1", "--difficulty", "hard", "--output-dir", str(out),
+                 "--experiment", "hard", "--no-progress", "--models", "static"]) == 0
+    hard = json.loads((out / "hard" / "questions" / "toy_task" / "toy_0000" / "question_metadata.json").read_text())
+    assert hard["difficulty"] == "hard"
     assert main(["run", "--tasks", "toy", "--difficulty", "medium", "--output-dir", str(out), "--no-progress"]) == 2
     assert "task toy has easy, hard" in capsys.readouterr().err
     assert main(["run", "--tasks", "nope", "--output-dir", str(out), "--no-progress", "--models", "static"]) == 2

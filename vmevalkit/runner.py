@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -158,26 +158,25 @@ def _write_and_reread(questions: list[Question], root: Path) -> list[Question]:
 
 
 def generate_task_questions(opts: RunOptions, root: Path) -> list[Question]:
-    """Make `opts.n` questions per task with the built-in generators, written (with their solution videos as
-    ground_truth.mp4) under `root`, and read back from there."""
+    """Make `opts.n` questions per task with the built-in generators into `root/<task>_task/<task>_<seed>/`
+    (with the solution video as ground_truth.mp4) and read them back. Question i uses seed `opts.seed + i`;
+    without --difficulty the task's difficulties take turns."""
     from vmevalkit.tasks import get_task
 
-    made: dict[str, Question] = {}
+    questions = []
     for name in opts.tasks or []:
         task = get_task(name)
-        difficulty = opts.difficulty or task.difficulties[0]
-        if difficulty not in task.difficulties:
-            raise UserError(f"--difficulty {difficulty}: task {name} has {', '.join(task.difficulties)}")
+        if opts.difficulty is not None and opts.difficulty not in task.difficulties:
+            raise UserError(f"--difficulty {opts.difficulty}: task {name} has {', '.join(task.difficulties)}")
+        levels = [opts.difficulty] if opts.difficulty else list(task.difficulties)
         for i in range(opts.n):
-            generated = task.generate(opts.seed + i, difficulty)
-            q = generated.question
-            if q.key in made:
-                raise UserError(f"task {name} made question {q.key} twice (seeds {opts.seed}..{opts.seed + i}); "
-                                "its generator must give each seed its own id")
-            folder = write_question(q, root)
+            seed = opts.seed + i
+            generated = task.generate(seed, levels[i % len(levels)])
+            question = replace(generated.question, id=f"{name}_{seed:04d}", domain=name, ground_truth=None)
+            folder = write_question(question, root)
             write_mp4(generated.solution, folder / GROUND_TRUTH)
-            made[q.key] = read_question(folder, domain=q.domain)
-    return list(made.values())
+            questions.append(read_question(folder, domain=name))
+    return questions
 
 
 def gather_questions(opts: RunOptions, experiment_dir: Path) -> tuple[list[Question], list[QuestionProblem]]:
