@@ -15,7 +15,7 @@ from vmevalkit.video import Video
 
 
 class RecordingPipeline:
-    built: list["RecordingPipeline"] = []
+    built: list = []  # noqa: RUF012 (reset by the fixture)
 
     def __init__(self, kind, path=None, config=None, device=None, dtype=None):
         self.kind, self.path, self.config, self.device, self.dtype = kind, path, config, device, dtype
@@ -29,6 +29,10 @@ class RecordingPipeline:
 
     def describe(self):
         return {"checkpoint": str(self.path), "config": self.config, "device": self.device, "dtype": str(self.dtype)}
+
+    def check_size(self, height, width):
+        if height % 64 or width % 64:
+            raise UserError(f"height and width must be positive multiples of 64, got {height}x{width}")
 
     def __call__(self, image, prompt, **kwargs):
         self.calls.append((image, prompt, kwargs))
@@ -66,7 +70,7 @@ def test_i2v_model_is_loaded_once_and_gets_every_setting(engine):
                       "width": 512, "num_frames": 16, "seed": 4, "progress": False}
     assert video.num_frames == 16
     described = model.describe()
-    assert described["weights"]["sha256"] == hashlib.sha256(b"videocrafter2-512").hexdigest()
+    assert described["checkpoint_sha256"] == hashlib.sha256(b"videocrafter2-512").hexdigest()
     assert described["untrained"] is False and described["config"] == "i2v_512_v1.0"
     assert (engine / "videocrafter2-512" / "model.ckpt.json").is_file()  # the hash is recorded for next time
 

@@ -276,6 +276,9 @@ def test_unknown_setting_lists_the_valid_ones(tmp_path, qs, capsys):
     assert "no selected model has a setting 'stepz'; valid settings: static: frames, fps" in capsys.readouterr().err
     assert run(tmp_path, "--models", "static", "--set", "frames") == 2
     assert "write it as key=value" in capsys.readouterr().err
+    assert run(tmp_path, "--models", "static", "--set", "frames=0") == 2  # unusable: stops before any work
+    assert "static: frames must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_unwritable_output_dir_is_a_clear_error(tmp_path, qs, capsys):

@@ -41,6 +41,7 @@ class ModelSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)  # every setting a user may change with --set
     weights: WeightsSpec | None = None  # None: nothing to download
     untrained: bool = False  # random weights: a smoke test, not a model to rank
+    validate: Callable[[dict[str, Any]], None] | None = None  # raises UserError on settings it cannot use
     note: str = ""  # a few words for tables (e.g. a control's bound)
 
     def __post_init__(self) -> None:
@@ -115,13 +116,16 @@ def _coerce(model_id: str, key: str, value: Any, default: Any) -> Any:
 
 
 def resolve_settings(spec: ModelSpec, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The spec's defaults with `overrides` applied; values given as text are converted to the default's type."""
+    """The spec's defaults with `overrides` applied (values given as text are converted to the default's type),
+    checked by the spec's `validate`, so that unusable settings stop a run before any work."""
     settings = dict(spec.defaults)
     for key, value in (overrides or {}).items():
         if key not in settings:
             valid = ", ".join(settings) or "none"
             raise UserError(f"unknown setting {key!r} for {spec.id}; valid settings: {valid}")
         settings[key] = _coerce(spec.id, key, value, settings[key])
+    if spec.validate is not None:
+        spec.validate(settings)
     return settings
 
 
@@ -182,12 +186,34 @@ def _build_videocrafter_tiny(spec: ModelSpec, settings: dict, device: str, dtype
                              weights: Path | None) -> VideoModel:
     from vmevalkit.models.videocrafter_backend import VideoCrafterModel
 
-    return VideoCrafterModel.tiny(spec.id, settings, device=device, dtype=dtype, weights_seed=TINY_WEIGHTS_SEED)
+    return VideoCrafterModel.tiny(spec.id, settings, device=device, dtype=dtype)
+
+
+def _validate_static(settings: dict) -> None:
+    from vmevalkit.models.baselines import StaticBaseline
+
+    StaticBaseline(**settings)
+
+
+def _validate_oracle(settings: dict) -> None:
+    from vmevalkit.models.baselines import OracleBaseline
+
+    OracleBaseline(**settings)
+
+
+def _sampler_validator(model_id: str, official: bool) -> Callable[[dict], None]:
+    """Checks VideoCrafter settings before any work (sizes: the official configs' multiple; the tiny model's
+    sizes are checked by its pipeline when it is built, in a second)."""
+    def validate(settings: dict) -> None:
+        from vmevalkit.models.videocrafter_backend import OFFICIAL_SIZE_MULTIPLE, check_settings
+
+        check_settings(model_id, settings, OFFICIAL_SIZE_MULTIPLE if official else 1)
+
+    return validate
 
 
 _VIDEOCRAFTER_DEFAULTS = {"steps": 50, "guidance": 12.0, "eta": 1.0, "fps": 8, "frames": 16,
                           "height": 320, "width": 512}
-TINY_WEIGHTS_SEED = 0
 _CONTROL_DEFAULTS = {"frames": 16, "fps": 8}
 
 _BUILT_IN = [
@@ -197,6 +223,7 @@ _BUILT_IN = [
                     "The id is historical, kept for VMEvalKit users: VideoCrafter2 itself is text-to-video "
                     "(see videocrafter2-t2v-512); this is VideoCrafter's image-to-video model.",
         build=_build_videocrafter, defaults=_VIDEOCRAFTER_DEFAULTS,
+        validate=_sampler_validator("videocrafter2-512", official=True),
         weights=WeightsSpec("VideoCrafter/Image2Video-512", "model.ckpt", config="i2v_512_v1.0",
                             alt_repo_ids=("VideoCrafter/Image2Video-512-v1.0",))),
     ModelSpec(
@@ -204,24 +231,25 @@ _BUILT_IN = [
         description="VideoCrafter2 text-to-video at 320x512 (official t2v_512 v2.0 config); it sees the prompt "
                     "only, never the first frame.",
         build=_build_videocrafter, defaults={**_VIDEOCRAFTER_DEFAULTS, "fps": 28},
+        validate=_sampler_validator("videocrafter2-t2v-512", official=True),
         weights=WeightsSpec("VideoCrafter/VideoCrafter2", "model.ckpt", config="t2v_512_v2.0")),
     ModelSpec(
         id="videocrafter-tiny", family="videocrafter", kind="i2v", untrained=True,
         description="UNTRAINED: the VideoCrafter image-to-video architecture at toy size with random weights "
-                    f"(seed {TINY_WEIGHTS_SEED}), built on the fly. Runs the real pipeline on any CPU in seconds; "
+                    "from a fixed seed, built on the fly. Runs the real pipeline on any CPU in seconds; "
                     "its videos are noise. A smoke test, not a model to rank.",
-        build=_build_videocrafter_tiny,
+        build=_build_videocrafter_tiny, validate=_sampler_validator("videocrafter-tiny", official=False),
         defaults={"steps": 5, "guidance": 12.0, "eta": 1.0, "fps": 8, "frames": 8, "height": 40, "width": 64}),
     ModelSpec(
         id="static", family="control", kind="control", note="control: lower bound",
         description="Control, the lower bound: holds the first frame for the whole video (exactly what the older "
                     "kit's broken VideoCrafter wrapper produced).",
-        build=_build_static, defaults=_CONTROL_DEFAULTS),
+        build=_build_static, defaults=_CONTROL_DEFAULTS, validate=_validate_static),
     ModelSpec(
         id="oracle", family="control", kind="control", note="control: upper bound",
         description="Control, the upper bound: shows the solution (the question's ground_truth.mp4, else a "
                     "cross-fade from the first to the final frame).",
-        build=_build_oracle, defaults=_CONTROL_DEFAULTS),
+        build=_build_oracle, defaults=_CONTROL_DEFAULTS, validate=_validate_oracle),
 ]
 for _spec in _BUILT_IN:
     register_model(_spec)
