@@ -173,8 +173,10 @@ def _build_oracle(spec: ModelSpec, settings: dict, device: str, dtype: str | Non
     return OracleBaseline(**settings)
 
 
-def _build_videocrafter(spec: ModelSpec, settings: dict, device: str, dtype: str | None,
-                        weights: Path | None) -> VideoModel:
+def build_videocrafter(spec: ModelSpec, settings: dict, device: str, dtype: str | None,
+                       weights: Path | None) -> VideoModel:
+    """The builder of VideoCrafter checkpoints: use it in your own spec to register, e.g., a fine-tuned
+    checkpoint (`weights=WeightsSpec(repo, file, config=<built-in config name or YAML path>)`)."""
     from vmevalkit.models.videocrafter_backend import VideoCrafterModel
 
     assert spec.weights is not None and weights is not None
@@ -222,7 +224,7 @@ _BUILT_IN = [
         description="VideoCrafter image-to-video at 320x512 (official i2v_512 v1.0 config and checkpoint). "
                     "The id is historical, kept for VMEvalKit users: VideoCrafter2 itself is text-to-video "
                     "(see videocrafter2-t2v-512); this is VideoCrafter's image-to-video model.",
-        build=_build_videocrafter, defaults=_VIDEOCRAFTER_DEFAULTS,
+        build=build_videocrafter, defaults=_VIDEOCRAFTER_DEFAULTS,
         validate=_sampler_validator("videocrafter2-512", official=True),
         weights=WeightsSpec("VideoCrafter/Image2Video-512", "model.ckpt", config="i2v_512_v1.0",
                             alt_repo_ids=("VideoCrafter/Image2Video-512-v1.0",))),
@@ -230,7 +232,7 @@ _BUILT_IN = [
         id="videocrafter2-t2v-512", family="videocrafter", kind="t2v", note="text-to-video",
         description="VideoCrafter2 text-to-video at 320x512 (official t2v_512 v2.0 config); it sees the prompt "
                     "only, never the first frame.",
-        build=_build_videocrafter, defaults={**_VIDEOCRAFTER_DEFAULTS, "fps": 28},
+        build=build_videocrafter, defaults={**_VIDEOCRAFTER_DEFAULTS, "fps": 28},
         validate=_sampler_validator("videocrafter2-t2v-512", official=True),
         weights=WeightsSpec("VideoCrafter/VideoCrafter2", "model.ckpt", config="t2v_512_v2.0")),
     ModelSpec(
