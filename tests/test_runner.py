@@ -401,3 +401,18 @@ def test_demo_runs_with_controls_in_process(tmp_path, capsys):
         "grid_fill_task/demo_grid_0", "maze_task/demo_maze_0", "shape_match_task/demo_shapes_0"]
     assert (exp / "questions" / "maze_task" / "demo_maze_0" / "final_frame.png").is_file()
     assert os.path.isfile(exp / "experiment.json")
+
+
+def test_threads_flag_sets_torch_threads(tmp_path, qs, slide, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert run(tmp_path, "--models", "slide", "--no-controls", "--threads", "1") == 0
+        assert torch.get_num_threads() == 1
+        assert json.loads((tmp_path / "out" / "exp" / "experiment.json").read_text())["runs"][0]["options"][
+            "threads"] == 1
+    finally:
+        torch.set_num_threads(before)
+    assert run(tmp_path, "--models", "slide", "--threads", "0") == 2
+    assert "--threads 0" in capsys.readouterr().err

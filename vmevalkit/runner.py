@@ -77,6 +77,7 @@ class RunOptions:
     controls: bool = True
     overrides: dict[str, str] = field(default_factory=dict)
     cache_dir: Path | None = None
+    threads: int | None = None  # torch CPU threads; None: torch's default
     progress: bool = True
 
 
@@ -337,6 +338,12 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     for spec in specs:
         check_weights(spec.id, opts.cache_dir)
     device = resolve_device(opts.device) if any(s.kind != "control" for s in specs) else "cpu"
+    if opts.threads is not None:
+        if opts.threads < 1:
+            raise UserError(f"--threads {opts.threads}: give a number >= 1")
+        import torch
+
+        torch.set_num_threads(opts.threads)
     experiment_dir = Path(opts.output_dir) / experiment_name(opts)
     prepare_experiment_dir(experiment_dir)
     questions, problems = gather_questions(opts, experiment_dir)

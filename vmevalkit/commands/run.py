@@ -56,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "selected model that has it; `vmevalkit models --settings` lists them)")
     p.add_argument("--cache-dir", type=Path, help="weights folder (default $VMEVALKIT_WEIGHTS or "
                    "~/.cache/vmevalkit/weights)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice; on a busy machine "
+                   "1 is often fastest for small models)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -67,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
         models=_split(args.models) or list(DEFAULT_MODELS), experiment=args.experiment, output_dir=args.output_dir,
         questions=args.questions, tasks=_split(args.tasks), n=args.n, difficulty=args.difficulty, seed=args.seed,
         device=args.device, dtype=args.dtype, limit=args.limit, fit=args.fit, controls=not args.no_controls,
-        overrides=parse_sets(args.sets), cache_dir=args.cache_dir, progress=not args.no_progress)
+        overrides=parse_sets(args.sets), cache_dir=args.cache_dir, threads=args.threads,
+        progress=not args.no_progress)
     return run_experiment(opts).exit_code
