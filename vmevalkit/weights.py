@@ -80,11 +80,10 @@ def read_record(path: Path) -> dict[str, Any] | None:
     """The JSON record beside a weights file, if it exists, parses, and still matches the file's size."""
     try:
         record = json.loads(record_path(path).read_text(encoding="utf-8"))
+        size = path.stat().st_size
     except (OSError, json.JSONDecodeError):
         return None
-    if not isinstance(record, dict) or record.get("size") != path.stat().st_size:
-        return None
-    return record
+    return record if isinstance(record, dict) and record.get("size") == size else None
 
 
 def write_record(path: Path, **fields: Any) -> dict[str, Any]:

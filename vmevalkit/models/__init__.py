@@ -130,7 +130,7 @@ def resolve_settings(spec: ModelSpec, overrides: Mapping[str, Any] | None = None
 
 
 def resolve_device(device: str = "auto") -> str:
-    """"auto" → "cuda" when torch sees a GPU, else "cpu"; asking for cuda without one is a clear error."""
+    """The device to use: `auto` is cuda when torch sees a GPU, else cpu; cuda without a GPU is a clear error."""
     if device not in DEVICES and not device.startswith("cuda:"):
         raise UserError(f"--device {device}: choose one of {', '.join(DEVICES)}")
     import torch
