@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="question folders: a dataset root of <domain>_task/<id>/ or a folder of <id>/ folders")
     source.add_argument("--tasks", nargs="+", metavar="NAME", help="generate questions with built-in tasks "
                         "(comma- or space-separated; see `vmevalkit tasks`)")
-    p.add_argument("--n", type=int, default=5, help="questions per task with --tasks, seeds --seed .. --seed+N-1 (default 5)")
+    p.add_argument("--n", type=int, default=5,
+                   help="questions per task with --tasks, made with seeds --seed .. --seed+N-1 (default 5)")
     p.add_argument("--difficulty", help="task difficulty with --tasks (default: the task's difficulties take turns)")
     p.add_argument("--output-dir", type=Path, default=Path("outputs"), help="where experiments go (default outputs)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each question's seed is derived from it (default 0)")
