@@ -392,7 +392,7 @@ def _run_model(exp: Experiment, spec: ModelSpec, settings: dict[str, Any], devic
     bar.set_description(f"run: loading {spec.id}")
     try:
         model = load_model(spec.id, device=device, dtype=opts.dtype, overrides=settings, cache_dir=opts.cache_dir)
-    except Exception as e:  # a model that cannot load fails its items, the other models still run
+    except Exception as e:  # noqa: BLE001 -- a model that cannot load fails its items, the others still run
         say(f"{spec.id}: could not load: {type(e).__name__}: {e}")
         error = error_record(e)
         for q, seed, key in pending:
@@ -433,7 +433,7 @@ def _run_item(exp: Experiment, model_id: str, model: VideoModel, q: Question, se
         meta["timings"]["generate_s"] = round(time.perf_counter() - t0, 3)
         meta["motion"] = motion_stats(video)
         meta["status"] = "ok"
-    except Exception as e:  # recorded in this item's metadata; the run goes on
+    except Exception as e:  # noqa: BLE001 -- recorded in this item's metadata; the run goes on
         say(f"{model_id} {q.key}: failed: {type(e).__name__}: {e}")
         meta.update(status="failed", error={**error_record(e), "stage": "generate"})
         video = None
@@ -447,7 +447,7 @@ def _write_safely(exp: Experiment, model_id: str, q: Question, meta: dict[str, A
     try:
         exp.write(model_id, q, meta, video, image)
         return True
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 -- the item stays unfinished; the run goes on
         say(f"{model_id} {q.key}: could not write the result: {type(e).__name__}: {e}")
         return False
 
