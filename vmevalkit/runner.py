@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,7 +39,6 @@ from vmevalkit.models import (
 )
 from vmevalkit.models.base import VideoModel
 from vmevalkit.questions import (
-    GROUND_TRUTH,
     QUESTION_FILES,
     Question,
     QuestionProblem,
@@ -160,24 +159,15 @@ def _write_and_reread(questions: list[Question], root: Path) -> list[Question]:
 
 def generate_task_questions(opts: RunOptions, root: Path) -> list[Question]:
     """Make `opts.n` questions per task with the built-in generators into `root/<task>_task/<task>_<seed>/`
-    (with the solution video as ground_truth.mp4) and read them back. Question i uses seed `opts.seed + i`;
-    without --difficulty the task's difficulties take turns."""
-    from vmevalkit.tasks import get_task
+    (with the solution video as ground_truth.mp4; see vmevalkit.tasks.generate_questions) and read them back."""
+    from vmevalkit.tasks import generate_questions, get_task
 
-    questions = []
     for name in opts.tasks or []:
         task = get_task(name)
         if opts.difficulty is not None and opts.difficulty not in task.difficulties:
             raise UserError(f"--difficulty {opts.difficulty}: task {name} has {', '.join(task.difficulties)}")
-        levels = [opts.difficulty] if opts.difficulty else list(task.difficulties)
-        for i in range(opts.n):
-            seed = opts.seed + i
-            generated = task.generate(seed, levels[i % len(levels)])
-            question = replace(generated.question, id=f"{name}_{seed:04d}", domain=name, ground_truth=None)
-            folder = write_question(question, root)
-            write_mp4(generated.solution, folder / GROUND_TRUTH)
-            questions.append(read_question(folder, domain=name))
-    return questions
+    folders = generate_questions(opts.tasks or [], opts.n, opts.seed, opts.difficulty, root)
+    return [read_question(folder, domain=folder.parent.name.removesuffix("_task")) for folder in folders]
 
 
 def gather_questions(opts: RunOptions, experiment_dir: Path) -> tuple[list[Question], list[QuestionProblem]]:
