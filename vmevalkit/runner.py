@@ -252,6 +252,7 @@ class Experiment:
         self.dir = directory
         self.name = directory.name
         self.opts = opts
+        self.versions = package_versions()
         self._count = 0
 
     def item_dir(self, model_id: str, question: Question) -> Path:
@@ -343,7 +344,7 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
         raise UserError("no readable questions to run" + (" (see the messages above)" if problems else ""))
     clean_stale_staging(experiment_dir)
     exp = Experiment(experiment_dir, opts)
-    run_record = _start_record(experiment_dir, opts, specs, settings, device, questions, problems)
+    run_record = _start_record(exp, specs, settings, device, questions, problems)
 
     tallies = []
     bar = tqdm(total=len(specs) * len(questions), desc="run", unit="item", position=0, dynamic_ncols=True,
@@ -463,7 +464,7 @@ def _base_metadata(exp: Experiment, spec: ModelSpec, described: dict[str, Any], 
         "fit_policy": opts.fit,
         "result_key": key,
         "device": device if spec.kind != "control" else "cpu",
-        "versions": package_versions(),
+        "versions": exp.versions,
         "created": _now(),
     }
 
@@ -474,18 +475,17 @@ def _now() -> str:
 
 # --- experiment.json and the summary -----------------------------------------------------------------------
 
-def _start_record(experiment_dir: Path, opts: RunOptions, specs: list[ModelSpec], settings: dict, device: str,
+def _start_record(exp: Experiment, specs: list[ModelSpec], settings: dict, device: str,
                   questions: list[Question], problems: list[QuestionProblem]) -> dict[str, Any]:
-    options = asdict(opts)
     record = {
-        "started": _now(), "finished": None, "argv": sys.argv[1:], "options": options,
+        "started": _now(), "finished": None, "argv": sys.argv[1:], "options": asdict(exp.opts),
         "models": {s.id: {"family": s.family, "kind": s.kind, "untrained": s.untrained, "settings": settings[s.id]}
                    for s in specs},
         "device": device, "questions": [q.key for q in questions],
         "unreadable_questions": [{"path": str(p.path), "message": p.message} for p in problems],
-        "versions": package_versions(), "host": platform.node(),
+        "versions": exp.versions, "host": platform.node(),
     }
-    _append_run(experiment_dir, record)
+    _append_run(exp.dir, record)
     return record
 
 

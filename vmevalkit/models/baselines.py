@@ -18,50 +18,48 @@ from vmevalkit.questions import Question
 from vmevalkit.video import Video, read_mp4
 
 
-class StaticBaseline(VideoModel):
+class _Baseline(VideoModel):
+    """A control: `frames` frames at `fps`, at the question's own size, no weights."""
+
+    resolution = None
+    min_frames = 1
+    bound = ""
+
+    def __init__(self, frames: int = 16, fps: float = 8) -> None:
+        if frames < self.min_frames or fps <= 0:
+            raise UserError(f"{self.id}: frames must be >= {self.min_frames} and fps > 0 "
+                            f"(got frames={frames}, fps={fps})")
+        self.frames, self.fps = int(frames), fps
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {"frames": self.frames, "fps": self.fps}
+
+    def describe(self) -> dict[str, Any]:
+        return {"control": self.bound}
+
+
+class StaticBaseline(_Baseline):
     """Lower-bound control: the first frame held for `frames` frames.
 
     This is exactly what the older kit's broken VideoCrafter wrapper produced while claiming to be a
     model; here it is named for what it is and kept as the floor every real model must beat."""
 
     id = "static"
-    resolution = None
-
-    def __init__(self, frames: int = 16, fps: float = 8) -> None:
-        if frames < 1 or fps <= 0:
-            raise UserError(f"static: frames must be >= 1 and fps > 0 (got frames={frames}, fps={fps})")
-        self.frames, self.fps = int(frames), fps
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        return {"frames": self.frames, "fps": self.fps}
-
-    def describe(self) -> dict[str, Any]:
-        return {"control": "lower bound: first frame held"}
+    bound = "lower bound: first frame held"
 
     def generate(self, question: Question, image: Image.Image, *, seed: int, progress: bool = True) -> Video:
         frame = np.asarray(image.convert("RGB"), dtype=np.uint8)
         return Video(np.repeat(frame[None], self.frames, axis=0), self.fps)
 
 
-class OracleBaseline(VideoModel):
+class OracleBaseline(_Baseline):
     """Upper-bound control: the question's solution video (ground_truth.mp4) at the question's size, or,
     when there is none, a linear cross-fade over `frames` frames from the first frame to the final frame."""
 
     id = "oracle"
-    resolution = None
-
-    def __init__(self, frames: int = 16, fps: float = 8) -> None:
-        if frames < 2 or fps <= 0:
-            raise UserError(f"oracle: frames must be >= 2 and fps > 0 (got frames={frames}, fps={fps})")
-        self.frames, self.fps = int(frames), fps
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        return {"frames": self.frames, "fps": self.fps}
-
-    def describe(self) -> dict[str, Any]:
-        return {"control": "upper bound: shows the solution"}
+    bound = "upper bound: shows the solution"
+    min_frames = 2
 
     def generate(self, question: Question, image: Image.Image, *, seed: int, progress: bool = True) -> Video:
         if question.ground_truth is not None:
