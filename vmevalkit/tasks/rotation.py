@@ -1,0 +1,151 @@
+"""Mental rotation: a sculpture of coloured cubes on a turntable; show it after a given turn.
+
+The first frame shows the sculpture from one side; the prompt says how far and which way the
+turntable turns; the expected final frame is the same sculpture from the new side. The scorer
+renders the candidate views (every 45 degrees of turn, and the mirror-image sculpture at the
+expected turn) and judges the video by which candidate its last frames are closest to.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+from vmevalkit.questions import Question
+from vmevalkit.scoring.base import Score
+from vmevalkit.tasks._interim_b import final_state, solution_video, task_rng
+from vmevalkit.tasks.base import Generated, Task
+from vmevalkit.tasks.candidates import closest, distances, standardised, thumbnail
+from vmevalkit.tasks.voxels import Camera, Scene, render
+from vmevalkit.video import Video
+
+SIZE = (512, 512)
+ELEVATION = 30.0
+SCALE = 80.0
+PALETTE = ((52, 101, 196), (226, 160, 38), (64, 160, 86), (196, 72, 150), (214, 76, 60))
+STEP = 45  # candidate views are every STEP degrees of turn
+SIGNATURE_SIZE = (64, 64)
+# Distances are mean absolute differences of standardised 64x64 thumbnails. The oracle after the
+# validation distortions lands about 0.015 from its view; distinct views are mostly 0.1-0.3 apart.
+MAX_DISTANCE = 0.15  # farther than this from every candidate: no view of the sculpture was recognised
+MIN_SEPARATION = 0.08  # the generator rejects sculptures with two candidate views closer than this
+MOVE_FRAMES = 12
+
+# difficulty -> (number of cubes, turns in degrees the turntable may make; positive is clockwise)
+LEVELS = {
+    "easy": (4, (90, -90)),
+    "medium": (6, (90, -90, 180)),
+    "hard": (8, (45, -45, 90, -90, 135, -135, 180)),
+}
+
+
+def _sculpture(rng: random.Random, n: int) -> Scene:
+    """A connected, physically supported set of n cubes in a 3x3x3 block, each coloured from PALETTE."""
+    cubes = {(1, 1, 0)}
+    while len(cubes) < n:
+        x, y, z = rng.choice(sorted(cubes))
+        dx, dy, dz = rng.choice([(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1)])
+        v = (x + dx, y + dy, z + dz)
+        if v in cubes or not all(0 <= c <= 2 for c in v) or (v[2] > 0 and (v[0], v[1], v[2] - 1) not in cubes):
+            continue
+        cubes.add(v)
+    return Scene(tuple((v, rng.choice(PALETTE)) for v in sorted(cubes)))
+
+
+def _camera(azimuth: float) -> Camera:
+    return Camera(azimuth % 360, ELEVATION, SCALE)
+
+
+def _candidate_views(scene: Scene, start: float, turn: int) -> dict[str, tuple[Scene, float]]:
+    """Every candidate final view: the turntable turned by each multiple of STEP, and the mirror-image
+    sculpture turned by the asked amount. A clockwise turn of the table is the camera orbiting the
+    other way, so the camera's azimuth grows by the turn."""
+    views = {f"turn{t:+d}": (scene, start + t) for t in range(-180 + STEP, 181, STEP)}
+    views["mirror"] = (scene.mirrored(), start + turn)
+    return views
+
+
+@lru_cache(maxsize=64)
+def _signatures(solution_json: str) -> dict[str, np.ndarray]:
+    """The signature of every candidate view (cached: a question is often scored several times)."""
+    sol = json.loads(solution_json)
+    scene = _scene_from(sol["cubes"])
+    return {name: _signature(render(s, _camera(az), SIZE))
+            for name, (s, az) in _candidate_views(scene, sol["start_azimuth"], sol["turn"]).items()}
+
+
+def _signature(image: Image.Image) -> np.ndarray:
+    return standardised(thumbnail(image, SIGNATURE_SIZE))
+
+
+def _scene_from(cubes: list) -> Scene:
+    return Scene(tuple((tuple(v), tuple(c)) for v, c in cubes))
+
+
+def _turn_words(turn: int) -> str:
+    way = "clockwise" if turn > 0 else "counter-clockwise"
+    return f"{abs(turn)} degrees {way}"
+
+
+class RotationTask(Task):
+    name = "rotation"
+    version = "1"
+    description = "A cube sculpture on a turntable: show it after the table turns by a given angle."
+
+    def generate(self, seed: int, difficulty: str) -> Generated:
+        n, turns = LEVELS[difficulty]
+        rng = task_rng(self.name, seed, difficulty)
+        while True:
+            scene = _sculpture(rng, n)
+            start = rng.randrange(0, 360, 5)
+            turn = rng.choice(turns)
+            solution = {"cubes": [[list(v), list(c)] for v, c in scene.cubes], "start_azimuth": start,
+                        "turn": turn, "elevation": ELEVATION, "answer": f"turn{turn:+d}"}
+            sigs = _signatures(_key(solution))
+            names = sorted(sigs)
+            gaps = [float(np.abs(sigs[a] - sigs[b]).mean()) for i, a in enumerate(names) for b in names[i + 1:]]
+            if min(gaps) >= MIN_SEPARATION:  # no symmetric sculpture: every candidate view is distinct
+                break
+        frames = [render(scene, _camera(start + turn * i / MOVE_FRAMES), SIZE) for i in range(MOVE_FRAMES + 1)]
+        prompt = (f"A sculpture of coloured cubes stands on a grey turntable with a red strip along one edge. "
+                  f"Turn the turntable with the sculpture {_turn_words(turn)}, as seen from above, while the "
+                  f"camera stays still, and stop there so that the final frame shows the sculpture from "
+                  f"its new side.")
+        metadata = {"task": self.name, "task_version": self.version, "seed": seed, "difficulty": difficulty,
+                    "domain": self.name, "solution": solution,
+                    "candidates": sorted(_candidate_views(scene, start, turn))}
+        question = Question(id=f"{self.name}_{seed:04d}", domain=self.name, prompt=prompt,
+                            first_frame=frames[0], final_frame=frames[-1], metadata=metadata)
+        return Generated(question, solution_video(frames))
+
+    def score(self, question: Question, video: Video) -> Score:
+        solution = question.metadata["solution"]
+        seen = final_state(video)
+        if seen.size != question.first_frame.size:
+            seen = seen.resize(question.first_frame.size, Image.Resampling.BILINEAR)
+        dist = distances(_signature(seen), _signatures(_key(solution)))
+        read, margin = closest(dist)
+        recognised = dist[read] <= MAX_DISTANCE
+        correct = recognised and read == solution["answer"]
+        return Score("rotation", self.version, correct, 1.0 if correct else 0.0,
+                     {"read": read if recognised else None, "expected": solution["answer"],
+                      "distance": dist[read], "margin": margin, "max_distance": MAX_DISTANCE,
+                      "distances": dist})
+
+    def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
+        solution = question.metadata["solution"]
+        views = _candidate_views(_scene_from(solution["cubes"]), solution["start_azimuth"], solution["turn"])
+        wrong = sorted(name for name in views if name != solution["answer"])
+        scene, azimuth = views[random.Random(f"wrong:{question.id}:{seed}").choice(wrong)]
+        return render(scene, _camera(azimuth), SIZE)
+
+
+def _key(solution: dict) -> str:
+    return json.dumps({k: solution[k] for k in ("cubes", "start_azimuth", "turn")}, sort_keys=True)
+
+
+TASK = RotationTask()
