@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-Box = tuple[int, int, int, int]  # left, top, right, bottom
-
-
-def thumbnail(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    """A box-filtered float copy of `image` at `size` (width, height)."""
+def thumbnail(image: Image.Image | np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A box-filtered float copy of `image` (PIL, or an H x W x 3 array of 0..255) at `size` (w, h)."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8))
     return np.asarray(image.convert("RGB").resize(size, Image.Resampling.BOX), np.float64)
 
 

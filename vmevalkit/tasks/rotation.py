@@ -17,16 +17,19 @@ from PIL import Image
 
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
-from vmevalkit.tasks._interim_b import final_state, solution_video, task_rng
+from vmevalkit.tasks._draw import CANVAS
+from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
+from vmevalkit.tasks._read import final_state
+from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import closest, distances, standardised, thumbnail
 from vmevalkit.tasks.voxels import Camera, Scene, render
 from vmevalkit.video import Video
 
-SIZE = (512, 512)
+SIZE = (CANVAS, CANVAS)
 ELEVATION = 30.0
-SCALE = 80.0
-PALETTE = ((52, 101, 196), (226, 160, 38), (64, 160, 86), (196, 72, 150), (214, 76, 60))
+SCALE = 60.0  # px per cube edge
+PALETTE = ((52, 101, 196), (226, 160, 38), (64, 160, 86), (196, 72, 150), (46, 170, 176))
 STEP = 45  # candidate views are every STEP degrees of turn
 SIGNATURE_SIZE = (64, 64)
 # Distances are mean absolute differences of standardised 64x64 thumbnails. The oracle after the
@@ -34,6 +37,7 @@ SIGNATURE_SIZE = (64, 64)
 MAX_DISTANCE = 0.15  # farther than this from every candidate: no view of the sculpture was recognised
 MIN_SEPARATION = 0.08  # the generator rejects sculptures with two candidate views closer than this
 MOVE_FRAMES = 12
+MAX_ATTEMPTS = 200
 
 # difficulty -> (number of cubes, turns in degrees the turntable may make; positive is clockwise)
 LEVELS = {
@@ -69,7 +73,7 @@ def _candidate_views(scene: Scene, start: float, turn: int) -> dict[str, tuple[S
     return views
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=32)
 def _signatures(solution_json: str) -> dict[str, np.ndarray]:
     """The signature of every candidate view (cached: a question is often scored several times)."""
     sol = json.loads(solution_json)
@@ -78,7 +82,7 @@ def _signatures(solution_json: str) -> dict[str, np.ndarray]:
             for name, (s, az) in _candidate_views(scene, sol["start_azimuth"], sol["turn"]).items()}
 
 
-def _signature(image: Image.Image) -> np.ndarray:
+def _signature(image: Image.Image | np.ndarray) -> np.ndarray:
     return standardised(thumbnail(image, SIGNATURE_SIZE))
 
 
@@ -97,9 +101,10 @@ class RotationTask(Task):
     description = "A cube sculpture on a turntable: show it after the table turns by a given angle."
 
     def generate(self, seed: int, difficulty: str) -> Generated:
+        check_difficulty(self, difficulty)
         n, turns = LEVELS[difficulty]
         rng = task_rng(self.name, seed, difficulty)
-        while True:
+        for _ in range(MAX_ATTEMPTS):
             scene = _sculpture(rng, n)
             start = rng.randrange(0, 360, 5)
             turn = rng.choice(turns)
@@ -110,28 +115,27 @@ class RotationTask(Task):
             gaps = [float(np.abs(sigs[a] - sigs[b]).mean()) for i, a in enumerate(names) for b in names[i + 1:]]
             if min(gaps) >= MIN_SEPARATION:  # no symmetric sculpture: every candidate view is distinct
                 break
+        else:
+            raise RuntimeError(f"rotation: no asymmetric sculpture in {MAX_ATTEMPTS} attempts (seed {seed})")
         frames = [render(scene, _camera(start + turn * i / MOVE_FRAMES), SIZE) for i in range(MOVE_FRAMES + 1)]
         prompt = (f"A sculpture of coloured cubes stands on a grey turntable with a red strip along one edge. "
                   f"Turn the turntable with the sculpture {_turn_words(turn)}, as seen from above, while the "
                   f"camera stays still, and stop there so that the final frame shows the sculpture from "
                   f"its new side.")
-        metadata = {"task": self.name, "task_version": self.version, "seed": seed, "difficulty": difficulty,
-                    "domain": self.name, "solution": solution,
-                    "candidates": sorted(_candidate_views(scene, start, turn))}
-        question = Question(id=f"{self.name}_{seed:04d}", domain=self.name, prompt=prompt,
-                            first_frame=frames[0], final_frame=frames[-1], metadata=metadata)
+        question = new_question(self, seed, difficulty, prompt=prompt, first=frames[0], final=frames[-1],
+                                solution=solution, candidates=sorted(_candidate_views(scene, start, turn)))
         return Generated(question, solution_video(frames))
 
     def score(self, question: Question, video: Video) -> Score:
+        if (problem := foreign_question(self, question)) is not None:
+            return problem
         solution = question.metadata["solution"]
-        seen = final_state(video)
-        if seen.size != question.first_frame.size:
-            seen = seen.resize(question.first_frame.size, Image.Resampling.BILINEAR)
+        seen = final_state(video, question.first_frame.size)
         dist = distances(_signature(seen), _signatures(_key(solution)))
         read, margin = closest(dist)
         recognised = dist[read] <= MAX_DISTANCE
         correct = recognised and read == solution["answer"]
-        return Score("rotation", self.version, correct, 1.0 if correct else 0.0,
+        return Score(self.name, self.version, correct, 1.0 if correct else 0.0,
                      {"read": read if recognised else None, "expected": solution["answer"],
                       "distance": dist[read], "margin": margin, "max_distance": MAX_DISTANCE,
                       "distances": dist})
@@ -140,7 +144,7 @@ class RotationTask(Task):
         solution = question.metadata["solution"]
         views = _candidate_views(_scene_from(solution["cubes"]), solution["start_azimuth"], solution["turn"])
         wrong = sorted(name for name in views if name != solution["answer"])
-        scene, azimuth = views[random.Random(f"wrong:{question.id}:{seed}").choice(wrong)]
+        scene, azimuth = views[task_rng(self.name, seed, f"wrong:{question.id}").choice(wrong)]
         return render(scene, _camera(azimuth), SIZE)
 
 
