@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -24,7 +24,7 @@ class Grid:
     top: int
 
     @classmethod
-    def centred(cls, rows: int, cols: int, canvas: int = CANVAS, margin: int = 16) -> "Grid":
+    def centred(cls, rows: int, cols: int, canvas: int = CANVAS, margin: int = 16) -> Grid:
         cell = min((canvas - 2 * margin) // cols, (canvas - 2 * margin) // rows)
         return cls(rows, cols, cell, (canvas - cell * cols) // 2, (canvas - cell * rows) // 2)
 
@@ -70,7 +70,7 @@ def canvas(colour: tuple[int, int, int] = WHITE, size: int = CANVAS) -> Image.Im
     return Image.new("RGB", (size, size), colour)
 
 
-@lru_cache(maxsize=None)
+@cache
 def font(size: int) -> ImageFont.FreeTypeFont:
     """Pillow's bundled font at `size` px, so glyphs look the same wherever Pillow is installed."""
     return ImageFont.load_default(size=size)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 from vmevalkit.questions import GROUND_TRUTH, METADATA, write_question
 from vmevalkit.video import write_mp4

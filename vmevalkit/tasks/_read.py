@@ -5,8 +5,8 @@ model's size and back), blur, noise, JPEG artefacts and small colour shifts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageFilter

@@ -132,7 +132,7 @@ VIEW = BoardView()
 
 
 def random_position(rng, extra: int, mover: bool) -> chess.Board:
-    """Kings (the defender's often on the edge) and up to `extra` random pieces (no more of a kind than a
+    """Kings (the defender's often on the edge) and `extra` random pieces (no more of a kind than a
     side starts with, one queen); may be illegal."""
     board = chess.Board(None)
     edge = [s for s in chess.SQUARES if chess.square_rank(s) in (0, 7) or chess.square_file(s) in (0, 7)]
@@ -140,7 +140,7 @@ def random_position(rng, extra: int, mover: bool) -> chess.Board:
     board.set_piece_at(defender_king, chess.Piece(chess.KING, not mover))
     board.set_piece_at(rng.choice([s for s in chess.SQUARES if chess.square_distance(s, defender_king) > 1]),
                        chess.Piece(chess.KING, mover))
-    for _ in range(extra):
+    while len(board.piece_map()) < 2 + extra:
         attacker = rng.random() < 0.6
         colour = mover if attacker else not mover
         kind = rng.choice(ATTACKER_POOL if attacker else DEFENDER_POOL)

@@ -10,6 +10,7 @@ AND no move was illegal."""
 from __future__ import annotations
 
 from collections import deque
+from itertools import pairwise
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -85,13 +86,13 @@ class Maze:
         self.wall = max(3, self.grid.cell // 10)
 
     @classmethod
-    def from_metadata(cls, m: dict) -> "Maze":
+    def from_metadata(cls, m: dict) -> Maze:
         passages = {frozenset(((a, b), (c, d))) for a, b, c, d in m["passages"]}
         return cls(m["size"], passages, tuple(m["start"]), tuple(m["goal"]))
 
     def to_metadata(self) -> dict:
         return {"size": self.n, "start": list(self.start), "goal": list(self.goal),
-                "passages": sorted([*sorted(p)[0], *sorted(p)[1]] for p in self.passages)}
+                "passages": sorted([*a, *b] for a, b in map(sorted, self.passages))}
 
     def board(self) -> Image.Image:
         """The maze and the flag, without the agent."""
@@ -147,7 +148,7 @@ class MazeTask(Task):
         path = solve(maze.n, maze.passages, maze.start, maze.goal)
         board = maze.board()
         positions = [path[0]]
-        for a, b in zip(path, path[1:]):
+        for a, b in pairwise(path):
             positions += [(a[0] + (b[0] - a[0]) * k / FRAMES_PER_STEP, a[1] + (b[1] - a[1]) * k / FRAMES_PER_STEP)
                           for k in range(1, FRAMES_PER_STEP + 1)]
         frames = [maze.frame(board, p) for p in positions]
@@ -182,7 +183,7 @@ class MazeTask(Task):
         seen = [(i, c) for i, c in enumerate(self.agent_cells(maze, frames_at(video, size))) if c is not None]
         distances = {cell: corridor_distances(maze.n, maze.passages, cell) for cell in maze.grid.cells()}
         wall_crossings, jumps = [], []
-        for (_, a), (j, b) in zip(seen, seen[1:]):
+        for (_, a), (j, b) in pairwise(seen):
             if a != b and not maze.legal_move(a, b, distances):
                 adjacent = abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1
                 (wall_crossings if adjacent else jumps).append({"frame": j, "from": list(a), "to": list(b)})

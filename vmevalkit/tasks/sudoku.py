@@ -17,8 +17,8 @@ from vmevalkit.tasks._draw import BLACK, WHITE, Grid, canvas, draw_text
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import GlyphReader, blurred, crop, final_state, luminance
 from vmevalkit.tasks._video import solution_video
-from vmevalkit.video import Video
 from vmevalkit.tasks.base import Generated, Task
+from vmevalkit.video import Video
 
 # difficulty -> (side, box rows, box cols, fewest blanks, most blanks); box 1x3 on 3x3 = a Latin square
 LEVELS = {"easy": (3, 1, 3, 4, 5), "medium": (4, 2, 2, 8, 10), "hard": (9, 3, 3, 30, 40)}
@@ -53,9 +53,7 @@ class Board:
         im = canvas()
         draw = ImageDraw.Draw(im)
         g = self.grid
-        every = self.box_rows if self.has_boxes() else self.side
-        if self.has_boxes() and self.box_rows != self.box_cols:
-            raise ValueError("only square boxes are drawn")
+        every = self.box_rows if self.has_boxes() else self.side  # boxes are square (2x2, 3x3)
         g.draw_lines(draw, BLACK, 2, thick_every=every, thick_width=self.thick)
         for r, c in g.cells():
             if givens[r][c]:
@@ -103,8 +101,7 @@ def full_grid(side: int, box_rows: int, box_cols: int, rng) -> Grid2D:
     rows = order(side // box_rows, box_rows)
     cols = order(side // box_cols, box_cols)
     digits = rng.sample(range(1, side + 1), side)
-    pattern = lambda r, c: (box_cols * (r % box_rows) + r // box_rows + c) % side  # noqa: E731
-    return [[digits[pattern(r, c)] for c in cols] for r in rows]
+    return [[digits[(box_cols * (r % box_rows) + r // box_rows + c) % side] for c in cols] for r in rows]
 
 
 def count_solutions(board: Board, grid: Grid2D, limit: int = 2) -> int:

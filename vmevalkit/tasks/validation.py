@@ -12,10 +12,10 @@ import hashlib
 import io
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -115,10 +115,19 @@ def check_question(folder: Path, seed: int, distortions: dict = DISTORTIONS) -> 
     return QuestionCheck(question.key, {name: task.score(question, video) for name, video in videos.items()})
 
 
+def answer_area(question_folder: Path) -> float:
+    """Share of pixels that differ clearly (> 40 grey levels in a channel) between first and final frame."""
+    question = read_question(question_folder)
+    first = np.asarray(question.first_frame, dtype=np.int16)
+    final = np.asarray(question.final_frame, dtype=np.int16)
+    return float((np.abs(first - final).max(axis=-1) > 40).mean())
+
+
 @dataclass
 class TaskValidation:
     task: str
     checks: list[QuestionCheck] = field(default_factory=list)
+    answer_areas: list[float] = field(default_factory=list)
     deterministic: bool | None = None
 
     def rate(self, video: str) -> float:
@@ -133,7 +142,8 @@ def validate_task(name: str, n: int, seed: int, out_dir: str | os.PathLike,
                   distortions: dict = DISTORTIONS) -> TaskValidation:
     """Generate `n` questions of task `name` into `out_dir` and check each of them."""
     folders = generate_questions([name], n, seed, None, out_dir)
-    return TaskValidation(name, [check_question(f, seed, distortions) for f in folders])
+    return TaskValidation(name, [check_question(f, seed, distortions) for f in folders],
+                          [answer_area(f) for f in folders])
 
 
 def tree_digest(root: str | os.PathLike) -> dict[str, str]:
@@ -164,13 +174,15 @@ COLUMNS = ("oracle", "static", "wrong", *(f"distorted:{d}" for d in DISTORTIONS)
 
 
 def table(results: list[TaskValidation]) -> str:
-    """A Markdown table: per task, oracle % correct, static % correct, wrong % caught, distorted
-    oracle % correct, and whether generation is byte-identical across processes."""
-    head = ["task", "n", "oracle correct", "static correct", "wrong caught",
+    """A Markdown table: per task, the median share of pixels the answer changes, oracle % correct,
+    static % correct, wrong % caught, distorted oracle % correct, and whether generation is
+    byte-identical across processes."""
+    head = ["task", "n", "pixels changed", "oracle correct", "static correct", "wrong caught",
             *(f"{d} correct" for d in DISTORTIONS), "byte-identical"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        cells = [r.task, str(len(r.checks)), f"{100 * r.rate('oracle'):.0f} %",
+        cells = [r.task, str(len(r.checks)), f"{100 * float(np.median(r.answer_areas or [0])):.1f} %",
+                 f"{100 * r.rate('oracle'):.0f} %",
                  f"{100 * (1 - r.rate('static')):.0f} %", f"{100 * r.rate('wrong'):.0f} %",
                  *(f"{100 * r.rate(f'distorted:{d}'):.0f} %" for d in DISTORTIONS),
                  {True: "yes", False: "NO", None: "not checked"}[r.deterministic]]
