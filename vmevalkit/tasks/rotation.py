@@ -60,8 +60,9 @@ def _sculpture(rng: random.Random, n: int) -> Scene:
     return Scene(tuple((v, rng.choice(PALETTE)) for v in sorted(cubes)))
 
 
-def _camera(azimuth: float) -> Camera:
-    return Camera(azimuth % 360, ELEVATION, SCALE)
+def view(scene: Scene, azimuth: float) -> Image.Image:
+    """The question-sized picture of `scene` from the camera at `azimuth` degrees."""
+    return render(scene, Camera(azimuth % 360, ELEVATION, SCALE), SIZE)
 
 
 def _candidate_views(scene: Scene, start: float, turn: int) -> dict[str, tuple[Scene, float]]:
@@ -78,7 +79,7 @@ def _signatures(solution_json: str) -> dict[str, np.ndarray]:
     """The signature of every candidate view (cached: a question is often scored several times)."""
     sol = json.loads(solution_json)
     scene = _scene_from(sol["cubes"])
-    return {name: _signature(render(s, _camera(az), SIZE))
+    return {name: _signature(view(s, az))
             for name, (s, az) in _candidate_views(scene, sol["start_azimuth"], sol["turn"]).items()}
 
 
@@ -117,7 +118,7 @@ class RotationTask(Task):
                 break
         else:
             raise RuntimeError(f"rotation: no asymmetric sculpture in {MAX_ATTEMPTS} attempts (seed {seed})")
-        frames = [render(scene, _camera(start + turn * i / MOVE_FRAMES), SIZE) for i in range(MOVE_FRAMES + 1)]
+        frames = [view(scene, start + turn * i / MOVE_FRAMES) for i in range(MOVE_FRAMES + 1)]
         prompt = (f"A sculpture of coloured cubes stands on a grey turntable with a red strip along one edge. "
                   f"Turn the turntable with the sculpture {_turn_words(turn)}, as seen from above, while the "
                   f"camera stays still, and stop there so that the final frame shows the sculpture from "
@@ -145,7 +146,7 @@ class RotationTask(Task):
         views = _candidate_views(_scene_from(solution["cubes"]), solution["start_azimuth"], solution["turn"])
         wrong = sorted(name for name in views if name != solution["answer"])
         scene, azimuth = views[task_rng(self.name, seed, f"wrong:{question.id}").choice(wrong)]
-        return render(scene, _camera(azimuth), SIZE)
+        return view(scene, azimuth)
 
 
 def _key(solution: dict) -> str:
