@@ -4,6 +4,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from vmevalkit.tasks.candidates import (
+    aligned_distances,
+    register,
+    zoomed,
     box_states,
     closest,
     context_mask,
@@ -68,3 +71,23 @@ def test_standardised_thumbnails_ignore_brightness_and_contrast():
     b = thumbnail(Image.fromarray(np.clip(np.asarray(_picture(), float) * 0.7 + 40, 0, 255).astype(np.uint8)), (30, 20))
     assert np.abs(standardised(a) - standardised(b)).mean() < 0.02
     assert thumbnail(np.asarray(_picture(), float), (30, 20)).shape == (20, 30, 3)
+
+
+def test_register_undoes_a_drift_despite_a_colour_change():
+    ref = np.asarray(_picture().resize((120, 80)), float)
+    drifted = np.roll(ref, (5, -3), axis=(0, 1)) * 0.8 + 30
+    back = register(drifted, ref)
+    inner = (slice(10, -10), slice(10, -10))
+    assert np.abs((back[inner] - 30) / 0.8 - ref[inner]).max() < 1e-6
+    assert register(ref, ref) is ref
+
+
+def test_aligned_distances_forgive_small_shifts_and_zoomed_scales_about_the_centre():
+    a = thumbnail(_picture(), (30, 20))
+    moved = np.roll(a, 2, axis=1)
+    d = aligned_distances(moved, {"same": a[None], "other": (255 - a)[None]}, max_shift=2)
+    assert d["same"] == 0.0 and d["other"] > 50
+    assert aligned_distances(moved, {"same": a[None]}, max_shift=0)["same"] > 5
+    big = zoomed(_picture(), 1.2, (250, 250, 250))
+    assert big.size == _picture().size
+    assert np.asarray(big)[32, 10].max() < 60 and np.asarray(_picture())[32, 10].min() > 200  # the block grew

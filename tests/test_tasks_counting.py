@@ -64,3 +64,11 @@ def test_distorted_oracle_is_still_correct(generated):
     for i, g in enumerate(generated.values()):
         video = all_distortions(held_video(g.question.final_frame, 3), np.random.default_rng(i))
         assert TASK.score(g.question, video).correct is True
+
+
+def test_a_drifted_picture_is_still_read(generated):
+    from PIL import ImageChops
+
+    q = generated["medium"].question
+    score = TASK.score(q, held_video(ImageChops.offset(q.final_frame, -6, 5)))
+    assert score.correct is True

@@ -94,3 +94,13 @@ def test_a_frame_that_is_not_a_matrix_is_not_recognised(generated):
     noise = np.random.default_rng(0).integers(0, 256, (3, 384, 384, 3), dtype=np.uint8)
     score = TASK.score(q, Video(noise, 8))
     assert score.correct is False and score.details["read"] is None
+
+
+def test_a_drifted_picture_is_read_where_its_content_is(generated):
+    from PIL import ImageChops
+
+    q = generated["hard"].question
+    drifted = ImageChops.offset(q.final_frame, 6, -4)
+    assert TASK.score(q, held_video(drifted)).correct is True
+    wrong = ImageChops.offset(TASK.wrong_final_frame(q, 3), -5, 7)
+    assert TASK.score(q, held_video(wrong)).correct is False

@@ -96,3 +96,16 @@ def test_distorted_oracle_is_still_correct(generated):
         video = all_distortions(held_video(g.question.final_frame, 3), np.random.default_rng(i))
         score = TASK.score(g.question, video)
         assert score.correct is True, score.details
+
+
+def test_a_video_whose_framing_drifted_is_still_read(generated):
+    from PIL import ImageChops
+
+    from vmevalkit.tasks.candidates import zoomed
+    from vmevalkit.tasks.voxels import BACKGROUND
+
+    q = generated["medium"].question
+    for frame in (ImageChops.offset(q.final_frame, 12, -8), zoomed(q.final_frame, 1.1, BACKGROUND)):
+        assert TASK.score(q, held_video(frame)).correct is True
+    wrong = zoomed(TASK.wrong_final_frame(q, 2), 0.9, BACKGROUND)
+    assert TASK.score(q, held_video(wrong)).correct is False

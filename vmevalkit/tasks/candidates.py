@@ -13,11 +13,18 @@ from PIL import Image, ImageFilter
 
 from vmevalkit.tasks._draw import Box
 
+MAX_DRIFT = 8  # px a video's picture may have moved from where the question drew it
+
+
+def _image(image: Image.Image | np.ndarray) -> Image.Image:
+    if isinstance(image, np.ndarray):
+        return Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8))
+    return image
+
+
 def thumbnail(image: Image.Image | np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A box-filtered float copy of `image` (PIL, or an H x W x 3 array of 0..255) at `size` (w, h)."""
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8))
-    return np.asarray(image.convert("RGB").resize(size, Image.Resampling.BOX), np.float64)
+    return np.asarray(_image(image).convert("RGB").resize(size, Image.Resampling.BOX), np.float64)
 
 
 def standardised(pixels: np.ndarray) -> np.ndarray:
@@ -26,9 +33,67 @@ def standardised(pixels: np.ndarray) -> np.ndarray:
     return (pixels - flat.mean(axis=0)) / np.maximum(flat.std(axis=0), 1e-6)
 
 
+def flat_pixels(image: Image.Image | np.ndarray, radius: int = 3) -> np.ndarray:
+    """Where `image` is one flat colour over a (2*radius+1)-pixel square: the pixels whose colour
+    blur and resampling leave alone."""
+    size = 2 * radius + 1
+    grey = _image(image).convert("L")
+    spread = np.asarray(grey.filter(ImageFilter.MaxFilter(size)), np.int16) - np.asarray(
+        grey.filter(ImageFilter.MinFilter(size)), np.int16)
+    return spread == 0
+
+
+def context_mask(image: Image.Image | np.ndarray, answer_boxes: list[Box]) -> np.ndarray:
+    """The flat pixels of `image` outside the boxes where the answer goes: the part of the frame that
+    stays the same whatever the answer, on which a colour change can be measured."""
+    mask = flat_pixels(image)
+    for x0, y0, x1, y1 in answer_boxes:
+        mask[y0:y1, x0:x1] = False
+    return mask
+
+
+def _grey(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """Luminance, box-downsampled by `factor`, standardised to mean 0 and spread 1."""
+    grey = rgb @ np.array([0.299, 0.587, 0.114])
+    h, w = (grey.shape[0] // factor) * factor, (grey.shape[1] // factor) * factor
+    grey = grey[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+    return (grey - grey.mean()) / max(float(grey.std()), 1e-6)
+
+
+def _best_shift(a: np.ndarray, b: np.ndarray, shifts: list[tuple[int, int]]) -> tuple[int, int]:
+    """The (dy, dx) for which a[y + dy, x + dx] is closest to b[y, x] over their overlap."""
+    h, w = a.shape
+    best, found = np.inf, (0, 0)
+    for dy, dx in shifts:
+        pa = a[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)]
+        pb = b[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+        d = float(np.abs(pa - pb).mean())
+        if d < best:
+            best, found = d, (dy, dx)
+    return found
+
+
+def register(observed: np.ndarray, reference: np.ndarray, max_drift: int = MAX_DRIFT) -> np.ndarray:
+    """`observed` moved by the whole-pixel shift, up to `max_drift` px each way, that lines it up
+    best with `reference` (compared as standardised grey, so colour changes do not matter): a video
+    whose picture drifted a little is read where its content is. Uncovered edges repeat the border."""
+    coarse = max_drift // 2
+    dy, dx = _best_shift(_grey(observed, 2), _grey(reference, 2),
+                         [(y, x) for y in range(-coarse, coarse + 1) for x in range(-coarse, coarse + 1)])
+    dy, dx = _best_shift(_grey(observed, 1), _grey(reference, 1),
+                         [(2 * dy + y, 2 * dx + x) for y in (-1, 0, 1) for x in (-1, 0, 1)])
+    if (dy, dx) == (0, 0):
+        return observed
+    m = max_drift + 2
+    padded = np.pad(observed, ((m, m), (m, m), (0, 0)), mode="edge")
+    h, w = observed.shape[:2]
+    return padded[m + dy:m + dy + h, m + dx:m + dx + w]
+
+
 def match_colours(observed: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """`observed` with a per-channel gain and offset applied, fitted by least squares so that its
-    `mask` pixels best match `reference` (undoes a global brightness or colour shift)."""
+    `mask` pixels best match `reference` (undoes a global brightness or colour shift). Use it on a
+    registered frame, with a mask of flat pixels (`context_mask`), which blur leaves alone."""
     out = np.empty_like(observed)
     for c in range(3):
         x, y = observed[..., c][mask], reference[..., c][mask]
@@ -38,23 +103,9 @@ def match_colours(observed: np.ndarray, reference: np.ndarray, mask: np.ndarray)
     return out
 
 
-def flat_pixels(reference: Image.Image, radius: int = 3) -> np.ndarray:
-    """Where `reference` is one flat colour over a (2*radius+1)-pixel square: the pixels whose colour
-    blur and resampling leave alone, so a colour fit on them sees only the colour change."""
-    size = 2 * radius + 1
-    grey = reference.convert("L")
-    spread = np.asarray(grey.filter(ImageFilter.MaxFilter(size)), np.int16) - np.asarray(
-        grey.filter(ImageFilter.MinFilter(size)), np.int16)
-    return spread == 0
-
-
-def context_mask(reference: Image.Image, answer_boxes: list[Box]) -> np.ndarray:
-    """The flat pixels of `reference` outside the boxes where the answer goes: the part of the frame
-    that stays the same whatever the answer, on which a colour change can be measured."""
-    mask = flat_pixels(reference)
-    for x0, y0, x1, y1 in answer_boxes:
-        mask[y0:y1, x0:x1] = False
-    return mask
+def read_against(observed: np.ndarray, reference: np.ndarray, context: np.ndarray) -> np.ndarray:
+    """`observed` lined up with `reference` and its colours fitted to it on the `context` pixels."""
+    return match_colours(register(observed, reference), reference, context)
 
 
 def box_states(seen: np.ndarray, empty: np.ndarray, filled: np.ndarray, boxes: list[Box],
@@ -74,6 +125,32 @@ def box_states(seen: np.ndarray, empty: np.ndarray, filled: np.ndarray, boxes: l
 def distances(observed: np.ndarray, candidates: dict[str, np.ndarray]) -> dict[str, float]:
     """Mean absolute difference between `observed` and each candidate (arrays of the same shape)."""
     return {name: round(float(np.abs(observed - c).mean()), 4) for name, c in candidates.items()}
+
+
+def zoomed(image: Image.Image, factor: float, fill: tuple[int, int, int]) -> Image.Image:
+    """`image` scaled by `factor` about its centre, on a `fill` background, at its own size."""
+    w, h = image.size
+    scaled = image.resize((round(w * factor), round(h * factor)), Image.Resampling.BILINEAR)
+    out = Image.new("RGB", (w, h), fill)
+    out.paste(scaled, ((w - scaled.width) // 2, (h - scaled.height) // 2))
+    return out
+
+
+def aligned_distances(observed: np.ndarray, candidates: dict[str, np.ndarray], max_shift: int) -> dict[str, float]:
+    """For each candidate (an array of variants, e.g. zoomed copies, V x H x W x 3), the smallest
+    mean absolute difference between `observed` (H x W x 3) and any variant moved by up to
+    `max_shift` pixels each way, over the overlapping part: a video whose framing drifted a little
+    still matches what it shows."""
+    names = list(candidates)
+    stack = np.stack([candidates[n] for n in names])  # K x V x H x W x 3
+    h, w = observed.shape[:2]
+    best = np.full(len(names), np.inf)
+    for dy in range(-max_shift, max_shift + 1):
+        for dx in range(-max_shift, max_shift + 1):
+            a = observed[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)]
+            b = stack[:, :, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+            best = np.minimum(best, np.abs(b - a).mean(axis=(2, 3, 4)).min(axis=1))
+    return {n: round(float(d), 4) for n, d in zip(names, best)}
 
 
 def closest(dist: dict[str, float]) -> tuple[str, float]:

@@ -23,7 +23,7 @@ from vmevalkit.tasks._question import check_difficulty, foreign_question, new_qu
 from vmevalkit.tasks._read import final_state
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
-from vmevalkit.tasks.candidates import Box, box_states, context_mask, match_colours
+from vmevalkit.tasks.candidates import Box, box_states, context_mask, read_against
 from vmevalkit.video import Video
 
 COLOURS = {"red": (215, 45, 45), "blue": (45, 95, 210), "green": (40, 150, 70), "orange": (235, 145, 30)}
@@ -135,8 +135,9 @@ class CountingTask(Task):
             return problem
         count = question.metadata["solution"]["count"]
         expected, context, empty, full = _references(json.dumps(question.metadata["figures"]), count)
-        seen = match_colours(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected, context)
-        states = box_states(seen, empty, full, [box(i) for i in range(BOXES)])
+        boxes = [box(i) for i in range(BOXES)]
+        seen = read_against(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected, context)
+        states = box_states(seen, empty, full, boxes)
         filled = [i for i, s in enumerate(states) if s["filled"]]
         correct = filled == list(range(count))
         return Score(self.name, self.version, correct, 1.0 if correct else 0.0,

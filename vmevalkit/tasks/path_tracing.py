@@ -22,7 +22,7 @@ from vmevalkit.tasks._question import check_difficulty, foreign_question, new_qu
 from vmevalkit.tasks._read import final_state
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
-from vmevalkit.tasks.candidates import Box, box_states, context_mask, match_colours
+from vmevalkit.tasks.candidates import Box, box_states, context_mask, read_against
 from vmevalkit.video import Video
 
 RED = (220, 35, 35)
@@ -165,8 +165,9 @@ class PathTracingTask(Task):
         meta = question.metadata
         lines, asked, target = meta["lines"], meta["asked_start"], meta["solution"]["target_box"]
         expected, context, empty, full = _references(json.dumps(lines), asked, target)
-        seen = match_colours(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected, context)
-        states = box_states(seen, empty, full, [box(i, len(lines)) for i in range(len(lines))])
+        boxes = [box(i, len(lines)) for i in range(len(lines))]
+        seen = read_against(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected, context)
+        states = box_states(seen, empty, full, boxes)
         filled = [i for i, s in enumerate(states) if s["filled"]]
         correct = filled == [target]
         return Score(self.name, self.version, correct, 1.0 if correct else 0.0,

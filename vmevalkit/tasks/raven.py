@@ -25,7 +25,7 @@ from vmevalkit.tasks._question import check_difficulty, foreign_question, new_qu
 from vmevalkit.tasks._read import crop, final_state
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
-from vmevalkit.tasks.candidates import closest, context_mask, distances, match_colours, thumbnail
+from vmevalkit.tasks.candidates import aligned_distances, closest, context_mask, read_against, thumbnail
 from vmevalkit.video import Video
 
 Panel = dict[str, str]  # attribute -> value name
@@ -52,6 +52,7 @@ VARYING = {"easy": 1, "medium": 2, "hard": 3}  # attributes that follow a non-co
 GRID = Grid.centred(3, 3, margin=12)
 INSET = 4  # px kept clear of the grid lines when a panel is cut out
 THUMB = (28, 28)
+MAX_SHIFT = 2  # thumbnail pixels (8 px of the frame) a drawn panel may sit off its place
 # Distances are mean absolute grey-level differences of 28x28 thumbnails of the ninth panel, after
 # the frame's colours are fitted to the expected ones outside that panel. With all the validation
 # distortions at once the oracle lands 2-5 away from the answer, but every other candidate moves
@@ -150,10 +151,10 @@ NINTH = GRID.box(2, 2, inset=INSET)
 @lru_cache(maxsize=32)
 def _references(panels_json: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The completed matrix (as floats), its context mask, and the ninth-panel thumbnail of every
-    candidate."""
+    candidate (as a stack of one variant, for `aligned_distances`)."""
     panels = json.loads(panels_json)
     completed = draw_matrix(panels, panels[8], False)
-    thumbs = {name: thumbnail(crop(np.asarray(_candidate_image(panels, name, p), np.float64), NINTH), THUMB)
+    thumbs = {name: thumbnail(crop(np.asarray(_candidate_image(panels, name, p), np.float64), NINTH), THUMB)[None]
               for name, p in candidates(panels[8]).items()}
     return np.asarray(completed, np.float64), context_mask(completed, [GRID.box(2, 2)]), thumbs
 
@@ -164,7 +165,8 @@ def _panels_key(panels: list[Panel]) -> str:
 
 def _separation(thumbs: dict[str, np.ndarray]) -> float:
     """How far the answer is from the nearest wrong candidate."""
-    return min(float(np.abs(thumbs["answer"] - t).mean()) for name, t in thumbs.items() if name != "answer")
+    others = {name: t for name, t in thumbs.items() if name != "answer"}
+    return min(aligned_distances(thumbs["answer"][0], others, MAX_SHIFT).values())
 
 
 class RavenTask(Task):
@@ -196,8 +198,8 @@ class RavenTask(Task):
             return problem
         panels = question.metadata["panels"] + [question.metadata["solution"]["answer"]]
         reference, context, thumbs = _references(_panels_key(panels))
-        seen = match_colours(final_state(video, (CANVAS, CANVAS)).astype(np.float64), reference, context)
-        dist = distances(thumbnail(crop(seen, NINTH), THUMB), thumbs)
+        seen = read_against(final_state(video, (CANVAS, CANVAS)).astype(np.float64), reference, context)
+        dist = aligned_distances(thumbnail(crop(seen, NINTH), THUMB), thumbs, MAX_SHIFT)
         read, margin = closest(dist)
         recognised = dist[read] <= MAX_DISTANCE
         correct = recognised and read == "answer"

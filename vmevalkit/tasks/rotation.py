@@ -22,8 +22,8 @@ from vmevalkit.tasks._question import check_difficulty, foreign_question, new_qu
 from vmevalkit.tasks._read import final_state
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
-from vmevalkit.tasks.candidates import closest, distances, standardised, thumbnail
-from vmevalkit.tasks.voxels import Camera, Scene, render
+from vmevalkit.tasks.candidates import aligned_distances, closest, standardised, thumbnail, zoomed
+from vmevalkit.tasks.voxels import BACKGROUND, Camera, Scene, render
 from vmevalkit.video import Video
 
 SIZE = (CANVAS, CANVAS)
@@ -32,10 +32,13 @@ SCALE = 60.0  # px per cube edge
 PALETTE = ((52, 101, 196), (226, 160, 38), (64, 160, 86), (196, 72, 150), (46, 170, 176))
 STEP = 45  # candidate views are every STEP degrees of turn
 SIGNATURE_SIZE = (64, 64)
-# Distances are mean absolute differences of standardised 64x64 thumbnails. The oracle after the
-# validation distortions lands about 0.015 from its view; distinct views are mostly 0.1-0.3 apart.
-MAX_DISTANCE = 0.15  # farther than this from every candidate: no view of the sculpture was recognised
-MIN_SEPARATION = 0.08  # the generator rejects sculptures with two candidate views closer than this
+ZOOMS = (0.9, 1.0, 1.1)  # a video may drift in framing: each view is also compared zoomed...
+MAX_SHIFT = 2  # ...and shifted by up to this many thumbnail pixels (12 px of the 384 px frame)
+# Distances are mean absolute differences of standardised 64x64 thumbnails, at the best zoom and
+# shift. The oracle after the validation distortions lands about 0.015 from its view; distinct views
+# are mostly 0.1-0.3 apart; a blank or noise frame is 0.7 or more from every view.
+MAX_DISTANCE = 0.3  # farther than this from every candidate: no view of the sculpture was recognised
+MIN_SEPARATION = 0.06  # the generator rejects sculptures with two candidate views closer than this
 MOVE_FRAMES = 12
 MAX_ATTEMPTS = 200
 
@@ -76,11 +79,15 @@ def _candidate_views(scene: Scene, start: float, turn: int) -> dict[str, tuple[S
 
 @lru_cache(maxsize=32)
 def _signatures(solution_json: str) -> dict[str, np.ndarray]:
-    """The signature of every candidate view (cached: a question is often scored several times)."""
+    """The signatures of every candidate view at each zoom (cached: a question is often scored
+    several times)."""
     sol = json.loads(solution_json)
     scene = _scene_from(sol["cubes"])
-    return {name: _signature(view(s, az))
-            for name, (s, az) in _candidate_views(scene, sol["start_azimuth"], sol["turn"]).items()}
+    found = {}
+    for name, (s, az) in _candidate_views(scene, sol["start_azimuth"], sol["turn"]).items():
+        image = view(s, az)
+        found[name] = np.stack([_signature(zoomed(image, z, BACKGROUND)) for z in ZOOMS])
+    return found
 
 
 def _signature(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -113,8 +120,9 @@ class RotationTask(Task):
                         "turn": turn, "elevation": ELEVATION, "answer": f"turn{turn:+d}"}
             sigs = _signatures(_key(solution))
             names = sorted(sigs)
-            gaps = [float(np.abs(sigs[a] - sigs[b]).mean()) for i, a in enumerate(names) for b in names[i + 1:]]
-            if min(gaps) >= MIN_SEPARATION:  # no symmetric sculpture: every candidate view is distinct
+            gaps = [aligned_distances(sigs[a][ZOOMS.index(1.0)], {b: sigs[b] for b in names[i + 1:]}, MAX_SHIFT)
+                    for i, a in enumerate(names[:-1])]
+            if min(min(g.values()) for g in gaps) >= MIN_SEPARATION:  # no symmetric sculpture: every candidate view is distinct
                 break
         else:
             raise RuntimeError(f"rotation: no asymmetric sculpture in {MAX_ATTEMPTS} attempts (seed {seed})")
@@ -132,7 +140,7 @@ class RotationTask(Task):
             return problem
         solution = question.metadata["solution"]
         seen = final_state(video, question.first_frame.size)
-        dist = distances(_signature(seen), _signatures(_key(solution)))
+        dist = aligned_distances(_signature(seen), _signatures(_key(solution)), MAX_SHIFT)
         read, margin = closest(dist)
         recognised = dist[read] <= MAX_DISTANCE
         correct = recognised and read == solution["answer"]
