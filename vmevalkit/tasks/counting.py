@@ -29,8 +29,8 @@ from vmevalkit.video import Video
 COLOURS = {"red": (215, 45, 45), "blue": (45, 95, 210), "green": (40, 150, 70), "orange": (235, 145, 30)}
 SHAPES = ("circle", "square", "triangle", "star")
 BOXES = 10
-BOX_SIDE = 30
-BOX_GAP = 4
+BOX_SIDE = 34
+BOX_GAP = 3
 BOX_TOP = CANVAS - 16 - BOX_SIDE
 BOX_FILL = (30, 30, 30)
 SCENE = (16, 16, CANVAS - 16, BOX_TOP - 16)  # where the figures are scattered
