@@ -5,16 +5,16 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from vmevalkit.tasks.candidates import (
     aligned_distances,
-    register,
-    zoomed,
     box_states,
     closest,
     context_mask,
     distances,
     flat_pixels,
     match_colours,
+    register,
     standardised,
     thumbnail,
+    zoomed,
 )
 
 

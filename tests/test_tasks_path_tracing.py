@@ -5,7 +5,7 @@ import pytest
 
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks._video import held_video
-from vmevalkit.tasks.path_tracing import LEVELS, START_X, END_X, _heights, crossings, curve, draw_board
+from vmevalkit.tasks.path_tracing import END_X, LEVELS, START_X, _heights, crossings, curve, draw_board
 from vmevalkit.tasks.validation import all_distortions
 
 TASK = get_task("path_tracing")

@@ -5,19 +5,19 @@ import pytest
 from PIL import Image
 
 from vmevalkit.tasks import get_task
-from vmevalkit.tasks._video import cut_video, held_video
 from vmevalkit.tasks._question import task_rng
+from vmevalkit.tasks._video import cut_video, held_video
 from vmevalkit.tasks.candidates import aligned_distances
 from vmevalkit.tasks.rotation import (
     LEVELS,
     MAX_SHIFT,
     MIN_SEPARATION,
-    _key,
-    _signatures,
     _candidate_views,
+    _key,
     _scene_from,
     _sculpture,
     _signature,
+    _signatures,
     view,
 )
 from vmevalkit.tasks.validation import all_distortions

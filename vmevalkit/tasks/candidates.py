@@ -1,9 +1,11 @@
 """Reading an answer as the closest of a few candidate renderings.
 
 Tasks whose answer is a picture (a view, a matrix panel, a filled box) render every candidate
-answer themselves and judge a video by which candidate its final state is nearest to. Comparison
-happens on small box-filtered copies, after undoing a global colour change, so blur, noise, JPEG
-and resizing barely move the distances while a different answer moves them a lot.
+answer themselves and judge a video by which candidate its final state is nearest to. The final
+state is first lined up with the expected frame (a drift of a few pixels) and its colours fitted
+to it on the part that never changes; comparison then happens on small box-filtered copies,
+forgiving a shift of a pixel or two, so blur, noise, JPEG and resizing barely move the distances
+while a different answer moves them a lot.
 """
 
 from __future__ import annotations

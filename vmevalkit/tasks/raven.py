@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
-from vmevalkit.tasks._draw import BLACK, CANVAS, WHITE, Grid, canvas, draw_text
+from vmevalkit.tasks._draw import BLACK, CANVAS, Grid, canvas, draw_text
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import crop, final_state
 from vmevalkit.tasks._video import solution_video
@@ -51,10 +51,11 @@ SLOTS = {
 VARYING = {"easy": 1, "medium": 2, "hard": 3}  # attributes that follow a non-constant rule
 GRID = Grid.centred(3, 3, margin=12)
 INSET = 4  # px kept clear of the grid lines when a panel is cut out
+NINTH = GRID.box(2, 2, inset=INSET)
 THUMB = (28, 28)
 MAX_SHIFT = 2  # thumbnail pixels (8 px of the frame) a drawn panel may sit off its place
 # Distances are mean absolute grey-level differences of 28x28 thumbnails of the ninth panel, after
-# the frame's colours are fitted to the expected ones outside that panel. With all the validation
+# the frame is lined up with the expected one and its colours are fitted to it outside that panel. With all the validation
 # distortions at once the oracle lands 2-5 away from the answer, but every other candidate moves
 # away with it: the answer stays nearest by at least about half the gap the generator guarantees.
 MIN_SEPARATION = 2.5  # the answer differs from every wrong candidate by at least this much
@@ -141,21 +142,16 @@ def draw_matrix(panels: list[Panel], ninth: Panel | None, question_mark: bool) -
     return im
 
 
-def _candidate_image(panels: list[Panel], name: str, panel: Panel | None) -> Image.Image:
-    return draw_matrix(panels, panel, question_mark=name == "question_mark")
-
-
-NINTH = GRID.box(2, 2, inset=INSET)
-
-
 @lru_cache(maxsize=32)
 def _references(panels_json: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The completed matrix (as floats), its context mask, and the ninth-panel thumbnail of every
     candidate (as a stack of one variant, for `aligned_distances`)."""
     panels = json.loads(panels_json)
     completed = draw_matrix(panels, panels[8], False)
-    thumbs = {name: thumbnail(crop(np.asarray(_candidate_image(panels, name, p), np.float64), NINTH), THUMB)[None]
-              for name, p in candidates(panels[8]).items()}
+    thumbs = {}
+    for name, panel in candidates(panels[8]).items():
+        image = draw_matrix(panels, panel, question_mark=name == "question_mark")
+        thumbs[name] = thumbnail(crop(np.asarray(image, np.float64), NINTH), THUMB)[None]
     return np.asarray(completed, np.float64), context_mask(completed, [GRID.box(2, 2)]), thumbs
 
 

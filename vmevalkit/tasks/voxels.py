@@ -59,7 +59,7 @@ class Scene:
     cubes: tuple[tuple[Voxel, RGB], ...]
     floor_half: float = 2.0
 
-    def mirrored(self) -> "Scene":
+    def mirrored(self) -> Scene:
         """The mirror image across the x = 0 plane (the same cubes, opposite handedness)."""
         return Scene(tuple(((-x - 1, y, z), c) for (x, y, z), c in self.cubes), self.floor_half)
 
@@ -107,8 +107,8 @@ def render(scene: Scene, camera: Camera, size: tuple[int, int] = (512, 512)) -> 
         xs = W / 2 + px * (corners @ right)
         ys = H / 2 - px * (corners @ up - camera.target_height * up[2])
         zs = corners @ toward  # larger is nearer the camera
-        x0, x1 = max(int(math.floor(xs.min())), 0), min(int(math.ceil(xs.max())) + 1, W)
-        y0, y1 = max(int(math.floor(ys.min())), 0), min(int(math.ceil(ys.max())) + 1, H)
+        x0, x1 = max(math.floor(xs.min()), 0), min(math.ceil(xs.max()) + 1, W)
+        y0, y1 = max(math.floor(ys.min()), 0), min(math.ceil(ys.max()) + 1, H)
         if x0 >= x1 or y0 >= y1:
             continue
         mask_im = Image.new("1", (x1 - x0, y1 - y0), 0)
