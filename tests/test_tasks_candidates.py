@@ -34,6 +34,17 @@ def test_match_colours_undoes_a_gain_and_offset_per_channel():
     assert np.abs(shifted - ref).mean() > 10
 
 
+def test_match_colours_is_not_flattened_by_noise_on_a_mostly_white_context():
+    ref = np.full((200, 200, 3), 255.0)
+    ref[:12, :12] = (200, 30, 30)  # a small red patch: little variance in the context
+    ref[100:, 100:] = (20, 20, 20)  # the answer region, outside the mask
+    mask = np.ones((200, 200), bool)
+    mask[100:, 100:] = False
+    noisy = np.clip(ref + np.random.default_rng(0).normal(0, 12, ref.shape), 0, 255)
+    fixed = match_colours(noisy, ref, mask)
+    assert fixed[100:, 100:].mean() < 40  # the dark answer stays dark (a pixel-pair fit washes it out)
+
+
 def test_flat_pixels_exclude_edges_and_context_mask_excludes_answer_boxes():
     flat = flat_pixels(_picture(), radius=2)
     assert flat[20, 15] and flat[2, 45]  # inside the dark block, in the background

@@ -92,16 +92,25 @@ def register(observed: np.ndarray, reference: np.ndarray, max_drift: int = MAX_D
     return padded[m + dy:m + dy + h, m + dx:m + dx + w]
 
 
-def match_colours(observed: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """`observed` with a per-channel gain and offset applied, fitted by least squares so that its
-    `mask` pixels best match `reference` (undoes a global brightness or colour shift). Use it on a
-    registered frame, with a mask of flat pixels (`context_mask`), which blur leaves alone."""
+def match_colours(observed: np.ndarray, reference: np.ndarray, mask: np.ndarray,
+                  min_pixels: int = 50) -> np.ndarray:
+    """`observed` with a per-channel gain and offset that map its colour levels onto `reference`'s
+    (undoes a global brightness or colour shift). The `mask` pixels (flat ones, from
+    `context_mask`, on a registered frame) are grouped by their colour in `reference`; the fit runs
+    through each group's mean observed colour, weighted by its size, so pixel noise averages out
+    instead of flattening the gain. With a single level in a channel only the offset is fitted."""
+    ref, obs = reference[mask], observed[mask]
+    levels, group, counts = np.unique(ref, axis=0, return_inverse=True, return_counts=True)
+    keep = counts >= min_pixels
+    sums = np.zeros((len(levels), 3))
+    np.add.at(sums, group.ravel(), obs)
+    x, y, w = (sums / counts[:, None])[keep], levels[keep], counts[keep].astype(np.float64)
     out = np.empty_like(observed)
     for c in range(3):
-        x, y = observed[..., c][mask], reference[..., c][mask]
-        var = x.var()
-        gain = float(((x - x.mean()) * (y - y.mean())).mean() / var) if var > 1e-6 else 1.0
-        out[..., c] = (observed[..., c] - x.mean()) * gain + y.mean()
+        xm, ym = np.average(x[:, c], weights=w), np.average(y[:, c], weights=w)
+        var = np.average((x[:, c] - xm) ** 2, weights=w)
+        gain = np.average((x[:, c] - xm) * (y[:, c] - ym), weights=w) / var if var > 1.0 else 1.0
+        out[..., c] = (observed[..., c] - xm) * gain + ym
     return out
 
 
