@@ -70,7 +70,7 @@ class BoardView:
     def draw(self, pieces: dict[chess.Square, chess.Piece], moving: tuple[tuple[float, float], chess.Piece] | None = None,
              base: Image.Image | None = None) -> Image.Image:
         """The board with `pieces` on their squares, and optionally one piece at a (row, col) between squares."""
-        im = (base or self.empty_board()).copy()
+        im = (base if base is not None else self.empty_board()).copy()
         draw = ImageDraw.Draw(im)
         for square, piece in sorted(pieces.items()):
             self.draw_piece(draw, self.grid.pixel_centre(*self.square_at(square)), piece)
