@@ -79,7 +79,8 @@ def test_closest_reports_the_margin_and_breaks_ties_by_name():
 
 def test_standardised_thumbnails_ignore_brightness_and_contrast():
     a = thumbnail(_picture(), (30, 20))
-    b = thumbnail(Image.fromarray(np.clip(np.asarray(_picture(), float) * 0.7 + 40, 0, 255).astype(np.uint8)), (30, 20))
+    dimmer = np.clip(np.asarray(_picture(), float) * 0.7 + 40, 0, 255).astype(np.uint8)
+    b = thumbnail(Image.fromarray(dimmer), (30, 20))
     assert np.abs(standardised(a) - standardised(b)).mean() < 0.02
     assert thumbnail(np.asarray(_picture(), float), (30, 20)).shape == (20, 30, 3)
 

@@ -53,7 +53,8 @@ def test_orbiting_the_camera_equals_turning_the_table_the_other_way():
     for t in (45, 90, -90, 180):
         p = np.array([1.3, -0.4, 0.7])
         a = math.radians(-t)  # clockwise by t is counter-clockwise by -t
-        turned = np.array([p[0] * math.cos(a) - p[1] * math.sin(a), p[0] * math.sin(a) + p[1] * math.cos(a), p[2]])
+        cos, sin = math.cos(a), math.sin(a)
+        turned = np.array([p[0] * cos - p[1] * sin, p[0] * sin + p[1] * cos, p[2]])
         r0, u0, _ = Camera(25).axes()
         r1, u1, _ = Camera(25 + t).axes()
         assert np.allclose([turned @ r0, turned @ u0], [p @ r1, p @ u1])

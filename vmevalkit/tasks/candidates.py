@@ -147,7 +147,8 @@ def zoomed(image: Image.Image, factor: float, fill: tuple[int, int, int]) -> Ima
     return out
 
 
-def aligned_distances(observed: np.ndarray, candidates: dict[str, np.ndarray], max_shift: int) -> dict[str, float]:
+def aligned_distances(observed: np.ndarray, candidates: dict[str, np.ndarray],
+                      max_shift: int) -> dict[str, float]:
     """For each candidate (an array of variants, e.g. zoomed copies, V x H x W x 3), the smallest
     mean absolute difference between `observed` (H x W x 3) and any variant moved by up to
     `max_shift` pixels each way, over the overlapping part: a video whose framing drifted a little

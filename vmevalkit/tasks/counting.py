@@ -105,8 +105,9 @@ def _references(figures_json: str, count: int) -> tuple[np.ndarray, np.ndarray, 
     """The expected final frame, its context mask, and the frames with no box and every box filled."""
     figures = json.loads(figures_json)
     expected = draw_scene(figures, count)
+    empty, full = draw_scene(figures, 0), draw_scene(figures, BOXES)
     return (np.asarray(expected, np.float64), context_mask(expected, [box(i) for i in range(BOXES)]),
-            np.asarray(draw_scene(figures, 0), np.float64), np.asarray(draw_scene(figures, BOXES), np.float64))
+            np.asarray(empty, np.float64), np.asarray(full, np.float64))
 
 
 class CountingTask(Task):

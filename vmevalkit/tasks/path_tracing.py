@@ -118,7 +118,8 @@ def draw_board(lines: list[list[float]], asked: int, filled: list[int],
     draw = ImageDraw.Draw(im)
     xs = np.arange(START_X, END_X + 1)
     for w in lines:
-        draw.line([(float(x), float(y)) for x, y in zip(xs, curve(w))], fill=LINE, width=LINE_WIDTH, joint="curve")
+        points = [(float(x), float(y)) for x, y in zip(xs, curve(w))]
+        draw.line(points, fill=LINE, width=LINE_WIDTH, joint="curve")
     for i, y in enumerate(_heights(n)):
         draw_disc(draw, (START_X, y), START_RADIUS, RED if i == asked else WHITE, outline=BLACK, width=3)
         draw.rectangle(box(i, n), fill=RED if i in filled else WHITE, outline=BLACK, width=3)
@@ -128,7 +129,8 @@ def draw_board(lines: list[list[float]], asked: int, filled: list[int],
 
 
 @lru_cache(maxsize=32)
-def _references(lines_json: str, asked: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _references(lines_json: str, asked: int,
+                target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The expected final frame, its context mask, and the frames with no box and every box filled."""
     lines = json.loads(lines_json)
     n = len(lines)

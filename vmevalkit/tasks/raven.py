@@ -169,7 +169,7 @@ def _separation(thumbs: dict[str, np.ndarray]) -> float:
 class RavenTask(Task):
     name = "raven"
     version = "1"
-    description = "Complete a 3x3 progressive matrix whose shape, count, size and shade follow named row rules."
+    description = "Complete a 3x3 progressive matrix whose shape, count, size and shade follow row rules."
 
     def generate(self, seed: int, difficulty: str) -> Generated:
         check_difficulty(self, difficulty)
@@ -183,8 +183,8 @@ class RavenTask(Task):
         first = draw_matrix(panels, None, question_mark=True)
         final = draw_matrix(panels, panels[8], question_mark=False)
         first_arr, final_arr = np.asarray(first, np.float64), np.asarray(final, np.float64)
-        fade = [Image.fromarray(np.rint(first_arr + (final_arr - first_arr) * i / FADE_FRAMES).astype(np.uint8))
-                for i in range(FADE_FRAMES + 1)]
+        fade = [first_arr + (final_arr - first_arr) * i / FADE_FRAMES for i in range(FADE_FRAMES + 1)]
+        fade = [Image.fromarray(np.rint(f).astype(np.uint8)) for f in fade]
         question = new_question(self, seed, difficulty, prompt=PROMPT, first=first, final=final,
                                 solution={"answer": panels[8], "rules": rules},
                                 panels=panels[:8], candidates=sorted(candidates(panels[8])))
@@ -208,9 +208,10 @@ class RavenTask(Task):
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """The matrix completed with a panel that breaks one rule."""
         panels = question.metadata["panels"] + [question.metadata["solution"]["answer"]]
-        wrong = sorted(name for name, p in candidates(panels[8]).items() if p is not None and name != "answer")
+        options = candidates(panels[8])
+        wrong = sorted(name for name, p in options.items() if p is not None and name != "answer")
         name = task_rng(self.name, seed, f"wrong:{question.id}").choice(wrong)
-        return draw_matrix(panels, candidates(panels[8])[name], question_mark=False)
+        return draw_matrix(panels, options[name], question_mark=False)
 
 
 TASK = RavenTask()

@@ -40,6 +40,9 @@ MAX_SHIFT = 2  # ...and shifted by up to this many thumbnail pixels (12 px of th
 MAX_DISTANCE = 0.3  # farther than this from every candidate: no view of the sculpture was recognised
 MIN_SEPARATION = 0.06  # the generator rejects sculptures with two candidate views closer than this
 MOVE_FRAMES = 12
+PROMPT = ("A sculpture of coloured cubes stands on a grey turntable with a red strip along one edge. "
+          "Turn the turntable with the sculpture {turn}, as seen from above, while the camera stays still, "
+          "and stop there so that the final frame shows the sculpture from its new side.")
 MAX_ATTEMPTS = 200
 
 # difficulty -> (number of cubes, turns in degrees the turntable may make; positive is clockwise)
@@ -57,7 +60,8 @@ def _sculpture(rng: random.Random, n: int) -> Scene:
         x, y, z = rng.choice(sorted(cubes))
         dx, dy, dz = rng.choice([(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1)])
         v = (x + dx, y + dy, z + dz)
-        if v in cubes or not all(0 <= c <= 2 for c in v) or (v[2] > 0 and (v[0], v[1], v[2] - 1) not in cubes):
+        supported = v[2] == 0 or (v[0], v[1], v[2] - 1) in cubes
+        if v in cubes or not all(0 <= c <= 2 for c in v) or not supported:
             continue
         cubes.add(v)
     return Scene(tuple((v, rng.choice(PALETTE)) for v in sorted(cubes)))
@@ -91,6 +95,7 @@ def _signatures(solution_json: str) -> dict[str, np.ndarray]:
 
 
 def _signature(image: Image.Image | np.ndarray) -> np.ndarray:
+    """A 64x64 thumbnail standardised per channel: brightness and colour shifts cancel out."""
     return standardised(thumbnail(image, SIGNATURE_SIZE))
 
 
@@ -120,17 +125,15 @@ class RotationTask(Task):
                         "turn": turn, "elevation": ELEVATION, "answer": f"turn{turn:+d}"}
             sigs = _signatures(_key(solution))
             names = sorted(sigs)
-            gaps = [aligned_distances(sigs[a][ZOOMS.index(1.0)], {b: sigs[b] for b in names[i + 1:]}, MAX_SHIFT)
+            unzoomed = ZOOMS.index(1.0)
+            gaps = [aligned_distances(sigs[a][unzoomed], {b: sigs[b] for b in names[i + 1:]}, MAX_SHIFT)
                     for i, a in enumerate(names[:-1])]
-            if min(min(g.values()) for g in gaps) >= MIN_SEPARATION:  # no symmetric sculpture: every candidate view is distinct
+            if min(min(g.values()) for g in gaps) >= MIN_SEPARATION:  # every candidate view is distinct
                 break
         else:
             raise RuntimeError(f"rotation: no asymmetric sculpture in {MAX_ATTEMPTS} attempts (seed {seed})")
         frames = [view(scene, start + turn * i / MOVE_FRAMES) for i in range(MOVE_FRAMES + 1)]
-        prompt = (f"A sculpture of coloured cubes stands on a grey turntable with a red strip along one edge. "
-                  f"Turn the turntable with the sculpture {_turn_words(turn)}, as seen from above, while the "
-                  f"camera stays still, and stop there so that the final frame shows the sculpture from "
-                  f"its new side.")
+        prompt = PROMPT.format(turn=_turn_words(turn))
         question = new_question(self, seed, difficulty, prompt=prompt, first=frames[0], final=frames[-1],
                                 solution=solution, candidates=sorted(_candidate_views(scene, start, turn)))
         return Generated(question, solution_video(frames))

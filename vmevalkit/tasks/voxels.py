@@ -72,9 +72,10 @@ def _polygons(scene: Scene) -> list[tuple[np.ndarray, np.ndarray, RGB]]:
     centre = np.array([(min(xs) + max(xs) + 1) / 2, (min(ys) + max(ys) + 1) / 2, 0.0])
     polys = []
     h = scene.floor_half
-    polys.append((np.array([[-h, -h, 0], [h, -h, 0], [h, h, 0], [-h, h, 0]], float), np.array([0, 0, 1.0]), FLOOR))
-    polys.append((np.array([[-h, h - 0.35, 1e-3], [h, h - 0.35, 1e-3], [h, h, 1e-3], [-h, h, 1e-3]], float),
-                  np.array([0, 0, 1.0]), MARKER))
+    up = np.array([0, 0, 1.0])
+    polys.append((np.array([[-h, -h, 0], [h, -h, 0], [h, h, 0], [-h, h, 0]], float), up, FLOOR))
+    s, lift = h - 0.35, 1e-3  # the marker strip runs along the plate's +y edge, a hair above it
+    polys.append((np.array([[-h, s, lift], [h, s, lift], [h, h, lift], [-h, h, lift]], float), up, MARKER))
     for (x, y, z), colour in scene.cubes:
         for normal, corners in _FACES:
             if (x + normal[0], y + normal[1], z + normal[2]) in occupied:
