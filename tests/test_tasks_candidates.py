@@ -8,7 +8,6 @@ from vmevalkit.tasks.candidates import (
     box_states,
     closest,
     context_mask,
-    distances,
     flat_pixels,
     match_colours,
     register,
@@ -72,9 +71,6 @@ def test_box_states_read_filled_and_empty_boxes_through_blur_and_colour_change()
 def test_closest_reports_the_margin_and_breaks_ties_by_name():
     assert closest({"b": 1.0, "a": 3.0, "c": 1.5}) == ("b", 0.5)
     assert closest({"y": 2.0, "x": 2.0})[0] == "x"
-    obs = np.zeros((4, 4, 3))
-    d = distances(obs, {"zero": obs, "one": obs + 1})
-    assert d == {"zero": 0.0, "one": 1.0}
 
 
 def test_standardised_thumbnails_ignore_brightness_and_contrast():

@@ -133,11 +133,6 @@ def box_states(seen: np.ndarray, empty: np.ndarray, filled: np.ndarray, boxes: l
     return states
 
 
-def distances(observed: np.ndarray, candidates: dict[str, np.ndarray]) -> dict[str, float]:
-    """Mean absolute difference between `observed` and each candidate (arrays of the same shape)."""
-    return {name: round(float(np.abs(observed - c).mean()), 4) for name, c in candidates.items()}
-
-
 def zoomed(image: Image.Image, factor: float, fill: tuple[int, int, int]) -> Image.Image:
     """`image` scaled by `factor` about its centre, on a `fill` background, at its own size."""
     w, h = image.size
