@@ -23,6 +23,7 @@ from vmevalkit.models.videocrafter.config import VideoCrafterConfig, builtin_for
 from vmevalkit.models.videocrafter.encoders import CLIP_SIZE
 from vmevalkit.models.videocrafter.latent_diffusion import DERIVED_BUFFERS, LatentVideoDiffusion
 from vmevalkit.models.videocrafter.sampling import DDIMSchedule, guided, make_schedule, sample_ddim
+from vmevalkit.models.videocrafter.unet import conv_weights_channels_last
 from vmevalkit.video import Video
 
 OUTPUT_TYPES = ("video", "pt", "latent")
@@ -55,6 +56,7 @@ def _place(model: LatentVideoDiffusion, device: torch.device, dtype: torch.dtype
     """Move weights to device/dtype; the diffusion schedule stays float32."""
     schedule = {name: buf.float() for name, buf in model.named_buffers(recurse=False)}
     model.to(device=device, dtype=dtype)
+    conv_weights_channels_last(model.unet)
     for name, buf in schedule.items():
         setattr(model, name, buf.to(device))
     return model.eval().requires_grad_(False)

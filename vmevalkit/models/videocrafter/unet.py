@@ -1,7 +1,9 @@
 """The VideoCrafter 3D UNet: 2D spatial ResBlocks and transformers interleaved with temporal
 convolutions and temporal attention, conditioned on timestep, fps and a text (+ image) context.
 
-Frames are folded into the batch, `(b t) c h w`, everywhere except inside the temporal layers.
+Frames are folded into the batch, `(b t) c h w`, everywhere except inside the temporal layers; the
+activations live in channels-last memory, so that moving between the two views and into the
+transformers' token layout is mostly free of copies, and oneDNN runs the convolutions in NHWC.
 Module names equal the official checkpoint keys (including the misspelt `temopral_conv`)."""
 
 from __future__ import annotations
@@ -52,7 +54,10 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
 
 
 class TemporalConvBlock(nn.Module):
-    """Four (3,1,1) convolutions over time with a residual; GroupNorm pools all frames."""
+    """Four (3,1,1) convolutions over time with a residual; GroupNorm pools all frames.
+
+    The Conv3d modules hold the checkpoint's weights; they run as the equivalent (3,1) Conv2d over
+    (time, pixels), which oneDNN runs several times faster on the CPU."""
 
     def __init__(self, channels: int):
         super().__init__()
@@ -63,7 +68,13 @@ class TemporalConvBlock(nn.Module):
             for _ in range(3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.conv4(self.conv3(self.conv2(self.conv1(x))))
+        h = x
+        for block in (self.conv1, self.conv2, self.conv3, self.conv4):
+            *pre, conv = block
+            for layer in pre:
+                h = layer(h)
+            h = F.conv2d(h.flatten(3), conv.weight.flatten(3), conv.bias, padding=(1, 0)).reshape(x.shape)
+        return x + h
 
 
 class ResBlock(nn.Module):
@@ -108,15 +119,15 @@ class Upsample(nn.Module):
 
 
 def _frames_apart(x: torch.Tensor, frames: int) -> torch.Tensor:
-    """((b t), c, h, w) -> (b, c, t, h, w)"""
+    """((b t), c, h, w) -> (b, c, t, h, w); a view of a channels-last tensor (physically (b, t, h, w, c))."""
     bt, c, h, w = x.shape
-    return x.view(bt // frames, frames, c, h, w).transpose(1, 2)
+    return x.permute(0, 2, 3, 1).reshape(bt // frames, frames, h, w, c).permute(0, 4, 1, 2, 3)
 
 
 def _frames_in_batch(x: torch.Tensor) -> torch.Tensor:
-    """(b, c, t, h, w) -> ((b t), c, h, w)"""
+    """(b, c, t, h, w) -> ((b t), c, h, w) in channels-last memory (a view when x is physically (b, t, h, w, c))."""
     b, c, t, h, w = x.shape
-    return x.transpose(1, 2).reshape(b * t, c, h, w)
+    return x.permute(0, 2, 3, 4, 1).reshape(b * t, h, w, c).permute(0, 3, 1, 2)
 
 
 def _widen(x: torch.Tensor, batch: int) -> torch.Tensor:
@@ -136,6 +147,15 @@ def _run(block: nn.Sequential, h: torch.Tensor, emb: torch.Tensor, context: torc
         else:
             h = layer(h)
     return h
+
+
+@torch.no_grad()
+def conv_weights_channels_last(module: nn.Module) -> nn.Module:
+    """Store 2D convolution weights in channels-last memory, matching the activations (no reorder per call)."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            m.weight.data = m.weight.data.contiguous(memory_format=torch.channels_last)
+    return module
 
 
 class UNetModel(nn.Module):
@@ -225,4 +245,4 @@ class UNetModel(nn.Module):
         h = _run(self.middle_block, h, emb, context, frames)
         for block in self.output_blocks:
             h = _run(block, torch.cat([h, _widen(skips.pop(), h.shape[0])], dim=1), emb, context, frames)
-        return _frames_apart(_widen(self.out(h), context.shape[0]), frames)
+        return _frames_apart(_widen(self.out(h), context.shape[0]), frames).contiguous()
