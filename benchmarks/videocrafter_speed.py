@@ -5,7 +5,8 @@
 
 Presets: `full` is the official i2v 512 architecture (inference_i2v_512_v1.0: UNet 320 channels, ViT-H-14
 CLIP); `small` keeps the official layout (channel_mult 1,2,4,4, two res blocks, attention at 4,2,1,
-16 frames) with model_channels 32 (head width 32), the autoencoder's official layout at width 32,
+16 frames) with model_channels 32 (attention head width 8 by default, `--head-channels`: four heads
+over the 2560 pixels of each frame at the first level), the autoencoder's official layout at width 32,
 and the tiny CLIP of the test fixtures; `tiny` is videocrafter-tiny.
 Prints one table row: load time (random weights, or --via-checkpoint: saved to .safetensors and loaded
 the way a user loads a checkpoint), seconds per guided DDIM step, total time, peak memory."""
@@ -31,14 +32,14 @@ from vmevalkit.models.videocrafter.tiny import TINY_CONFIG
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
-def preset_config(name: str):
+def preset_config(name: str, head_channels: int = 8):
     if name == "full":
         return load_config("i2v_512_v1.0")
     tiny = load_config(TINY_CONFIG)
     if name == "tiny":
         return tiny
     full = load_config("i2v_512_v1.0")
-    unet = replace(full.unet, model_channels=32, num_head_channels=8, context_dim=tiny.unet.context_dim)
+    unet = replace(full.unet, model_channels=32, num_head_channels=head_channels, context_dim=tiny.unet.context_dim)
     vae = replace(full.vae, ch=32)  # the official layout (x8 downsampling) at a quarter of the width
     return replace(full, name="small", unet=unet, vae=vae, text_clip=tiny.text_clip,
                    image_clip=tiny.image_clip, resampler=tiny.resampler)
@@ -60,6 +61,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=16)
     ap.add_argument("--height", type=int, default=320)
     ap.add_argument("--width", type=int, default=512)
+    ap.add_argument("--head-channels", type=int, default=8, help="attention head width of the small preset")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--via-checkpoint", action="store_true", help="time loading from a .safetensors file")
     args = ap.parse_args()
@@ -67,7 +69,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     dtype = DTYPES[args.dtype] if args.dtype else (torch.float16 if device.type == "cuda" else torch.float32)
-    cfg = preset_config(args.preset)
+    cfg = preset_config(args.preset, args.head_channels)
 
     t0 = time.perf_counter()
     model = random_model(cfg, seed=0)
@@ -95,38 +97,31 @@ def main() -> None:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats(device)
 
-    image = torch.zeros(1, 3, args.height, args.width)
-    step_times: list[float] = []
-    last = [0.0]
-
     def sync() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    original = pipe.unet.forward
+    stamps: list[float] = []
 
-    def timed(*a, **k):
-        out = original(*a, **k)
+    def step_done(_: dict) -> None:
         sync()
-        now = time.perf_counter()
-        step_times.append(now - last[0])
-        last[0] = now
-        return out
+        stamps.append(time.perf_counter())
 
-    pipe.unet.forward = timed
+    image = torch.zeros(1, 3, args.height, args.width)
     sync()
-    t0 = last[0] = time.perf_counter()
+    t0 = time.perf_counter()
     pipe(image, "a red ball rolls across a wooden table", num_inference_steps=args.steps,
          guidance_scale=args.guidance, eta=1.0, fps=8, height=args.height, width=args.width,
-         num_frames=args.frames, seed=0, output_type="pt", progress=False)
+         num_frames=args.frames, seed=0, output_type="pt", progress=False, callback=step_done)
     sync()
     total_s = time.perf_counter() - t0
-    step_times[0] += 0.0  # the first interval includes the prompt and image encoding
-    per_step = statistics.median(step_times[1:] or step_times)
+    # the first step's interval also holds the prompt and image encoding: take the median of the others
+    per_step = statistics.median([b - a for a, b in zip(stamps, stamps[1:])] or [stamps[0] - t0])
+    preset = f"small (head {args.head_channels})" if args.preset == "small" else args.preset
     params = sum(p.numel() for p in pipe.model.parameters()) / 1e6
     print("| preset | device | dtype | size | steps | cfg | params (M) | load s | s/step | total s | peak GB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| {args.preset} | {device.type} ({torch.get_num_threads()} threads) | {str(dtype)[6:]} | "
+    print(f"| {preset} | {device.type} ({torch.get_num_threads()} threads) | {str(dtype)[6:]} | "
           f"{args.frames}x{args.height}x{args.width} | {args.steps} | {args.guidance:g} | {params:.1f} | "
           f"{load_s:.2f} | {per_step:.3f} | {total_s:.2f} | {peak_memory_gb(device):.2f} |")
     print(f"\n{platform.processor() or platform.machine()}, torch {torch.__version__}")

@@ -197,7 +197,8 @@ class VideoCrafterPipeline:
                  height: int = 320, width: int = 512, num_frames: int | None = None,
                  generator: torch.Generator | None = None, seed: int | None = None,
                  latents: torch.Tensor | None = None, output_type: str = "video", progress: bool = True,
-                 decode_chunk: int = 4) -> Video | torch.Tensor:
+                 decode_chunk: int = 4, callback: Callable[[dict], None] | None = None) -> Video | torch.Tensor:
+        """Sample a video. `callback` gets {i, t, x, pred_x0, eps} after every DDIM step."""
         if output_type not in OUTPUT_TYPES:
             raise UserError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
         self.check_size(height, width)
@@ -224,7 +225,7 @@ class VideoCrafterPipeline:
         eps = guided(self._unet_fn(), cond, uncond, guidance_scale, fps=fps_t)
         noise = lambda x: torch.randn(x.shape, generator=generator, device=x.device)  # noqa: E731
         out = sample_ddim(eps, latents.to(self.device), self.schedule(num_inference_steps, float(eta)),
-                          noise=noise, disable=not progress)
+                          noise=noise, callback=callback, disable=not progress)
         if output_type == "latent":
             return out
         video = self.model.decode(out, chunk=decode_chunk).float()
