@@ -1,0 +1,150 @@
+"""Score every finished item of an experiment and append one row per (model, question) to scores.jsonl.
+
+Scorers: `exact` (the built-in task's own checker, for questions whose metadata names a task),
+`similarity` (task-agnostic, needs an expected final frame), `vlm` (a judge endpoint) and `auto`
+(exact where the task is built in, else similarity). Videos are mapped back to the question's
+geometry first. A rerun skips items already scored by the same scorer version on the same video
+(by sha256), so it resumes after an interruption and re-scores only regenerated videos; failed
+VLM requests are retried on the next run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+from vmevalkit.errors import UserError
+from vmevalkit.questions import Question
+from vmevalkit.results import ResultItem, iter_items
+from vmevalkit.scoring.base import Score
+from vmevalkit.scoring.rows import append_row, file_sha256, latest_rows, make_row, read_rows
+from vmevalkit.scoring.similarity import SimilarityScorer
+from vmevalkit.scoring.vlm import EndpointError
+from vmevalkit.tasks import all_tasks
+from vmevalkit.tasks.base import Task
+from vmevalkit.video import Video
+
+CHOICES = ("auto", "exact", "similarity", "vlm")
+
+
+class ItemScorer(Protocol):
+    name: str  # the row's "scorer"
+    version: str
+    retry_errors: bool  # whether a row with an error is tried again on the next run
+    last_frames: int | None  # how many of the video's last frames it reads (None: all)
+
+    def score(self, question: Question, video: Video) -> Score: ...
+
+
+class ExactScorer:
+    """A built-in task's own checker."""
+
+    name = "exact"
+    retry_errors = False
+    last_frames = None
+
+    def __init__(self, task: Task):
+        self.task = task
+        self.version = task.version
+
+    def score(self, question: Question, video: Video) -> Score:
+        return self.task.score(question, video)
+
+
+def builtin_task(question: Question) -> Task | None:
+    return all_tasks().get(question.metadata.get("task", ""))
+
+
+def answer_video(item: ResultItem, last_frames: int | None = None) -> Video:
+    """The item's video (its last `last_frames` frames) mapped back to the question's geometry."""
+    video = item.video()
+    if last_frames is not None and video.num_frames > last_frames:
+        video = Video(video.frames[-last_frames:], video.fps)
+    fit = item.fit()
+    return fit.invert_video(video) if fit else video
+
+
+@dataclass
+class ScoringSummary:
+    scored: int = 0
+    already_scored: int = 0
+    errors: list[str] = field(default_factory=list)  # "model question: message" for rows with an error
+    not_applicable: list[str] = field(default_factory=list)  # items the chosen scorer cannot judge
+    unfinished: list[str] = field(default_factory=list)  # items whose generation failed or never finished
+
+    def lines(self) -> list[str]:
+        out = [f"scored {self.scored} item(s); {self.already_scored} already scored"]
+        if self.unfinished:
+            out.append(f"{len(self.unfinished)} item(s) have no finished video (failed or unfinished): "
+                       + ", ".join(self.unfinished[:5]) + (" ..." if len(self.unfinished) > 5 else ""))
+        if self.not_applicable:
+            out.append(f"{len(self.not_applicable)} item(s) skipped: " + "; ".join(self.not_applicable[:5])
+                       + (" ..." if len(self.not_applicable) > 5 else ""))
+        for error in self.errors:
+            out.append(f"error: {error}")
+        return out
+
+
+def pick_scorer(choice: str, item: ResultItem, question: Question, judge: ItemScorer | None) -> ItemScorer | str:
+    """The scorer for one item under `choice`, or a message saying why none applies."""
+    task = builtin_task(question)
+    if choice == "vlm":
+        if judge is None:
+            raise ValueError("scorer 'vlm' needs a judge")
+        return judge if question.final_frame is not None else "no final_frame.png for the judge to compare with"
+    if choice == "similarity" or (choice == "auto" and task is None):
+        fit = item.fit()
+        return SimilarityScorer(fit.scaled_size if fit else None)
+    if task is None:
+        return f"question metadata names no built-in task ({question.metadata.get('task')!r})"
+    return ExactScorer(task)
+
+
+def score_experiment(experiment_dir: str | os.PathLike, choice: str = "auto", judge: ItemScorer | None = None,
+                     log: Callable[[str], None] = lambda line: None) -> ScoringSummary:
+    """Score every finished item of the experiment with `choice`, appending rows; see the module doc."""
+    root = Path(experiment_dir)
+    if choice not in CHOICES:
+        raise UserError(f"unknown scorer {choice!r}; choose one of {', '.join(CHOICES)}")
+    if not root.is_dir():
+        raise UserError(f"{root}: experiment folder not found; run `vmevalkit run` first or check --output-dir")
+    done = latest_rows(read_rows(root))
+    summary = ScoringSummary()
+    items = list(iter_items(root))
+    if not items:
+        raise UserError(f"{root}: no results found (expected <model>/<domain>_task/<question>/metadata.json)")
+    for item in items:
+        label = f"{item.model} {item.question_key}"
+        if not item.ok or not item.video_path.is_file():
+            summary.unfinished.append(label)
+            continue
+        try:
+            question = item.question()
+        except UserError as e:
+            summary.errors.append(f"{label}: {e}")
+            continue
+        scorer = pick_scorer(choice, item, question, judge)
+        if isinstance(scorer, str):
+            summary.not_applicable.append(f"{label}: {scorer}")
+            continue
+        sha = file_sha256(item.video_path)
+        previous = done.get((item.model, item.question_key, scorer.name))
+        if (previous and previous.get("video_sha256") == sha and previous.get("version") == scorer.version
+                and (previous.get("error") is None or not scorer.retry_errors)):
+            summary.already_scored += 1
+            continue
+        try:
+            score = scorer.score(question, answer_video(item, scorer.last_frames))
+        except EndpointError:
+            raise
+        except Exception as e:  # one bad video or a scorer bug must not stop the batch; it is recorded
+            score = Score(scorer.name, scorer.version, None, error=f"{type(e).__name__}: {e}")
+        append_row(root, make_row(item, scorer.name, scorer.version, score, sha, question.metadata.get("task")))
+        summary.scored += 1
+        if score.error:
+            summary.errors.append(f"{label}: {score.error}")
+        verdict = "error" if score.correct is None else "correct" if score.correct else "wrong"
+        log(f"{scorer.name:<12} {label}: {verdict}" + (f" ({score.score:.2f})" if score.score is not None else ""))
+    return summary
