@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from vmevalkit.atomic import write_json
 from vmevalkit.geometry import Fit
@@ -35,9 +35,13 @@ def write_item(experiment: Path, model: str, question: Question, images: list[Im
     folder = item_dir(experiment, model, question)
     folder.mkdir(parents=True, exist_ok=True)
     fit = Fit.plan(question.first_frame, model_size) if model_size else None
-    video = Video.from_images([fit.apply(im) if fit else im for im in images], fps=8)
-    with tempfile.TemporaryDirectory() as tmp:
-        shutil.copytree(write_question(question, tmp), folder / QUESTION_DIR, dirs_exist_ok=True)
+    fitted = {id(im): fit.apply(im) if fit else im for im in images}  # controls repeat the same image
+    video = Video.from_images([fitted[id(im)] for im in images], fps=8)
+    if question.source is not None:
+        shutil.copytree(question.source, folder / QUESTION_DIR, dirs_exist_ok=True)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(write_question(question, tmp), folder / QUESTION_DIR, dirs_exist_ok=True)
     if status == "ok":
         write_mp4(video, folder / VIDEO)
         save_png(video.last_frame, folder / LAST_FRAME)
@@ -59,3 +63,19 @@ def noise_frames(question: Question, frames: int = 4, seed: int = 0) -> list[Ima
     rng = np.random.default_rng(seed)
     w, h = question.first_frame.size
     return [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for _ in range(frames)]
+
+
+def cards_image(slots: int, filled: int, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """A board with `slots` outlined slots, the first `filled` of them holding a dark card."""
+    image = Image.new("RGB", (200, 100), background)
+    draw = ImageDraw.Draw(image)
+    for i in range(slots):
+        x = 10 + i * 45
+        draw.rectangle((x, 30, x + 35, 70), outline=(0, 0, 0), fill=(20, 20, 160) if i < filled else None)
+    return image
+
+
+def card_questions(count: int = 3, domain: str = "cards") -> list[Question]:
+    """Small synthetic questions: question i asks for i + 1 cards in the slots (i < 4)."""
+    return [Question(id=f"{domain}_{i:02d}", domain=domain, prompt=f"put {i + 1} card(s) into the slots",
+                     first_frame=cards_image(4, 0), final_frame=cards_image(4, i + 1)) for i in range(count)]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from experiment_tree import noise_frames, oracle_frames, static_frames, write_item
-from PIL import Image, ImageDraw
+from experiment_tree import cards_image, noise_frames, oracle_frames, static_frames, write_item
+from PIL import Image
 
 from vmevalkit.questions import Question, scan_questions
 from vmevalkit.results import read_item
@@ -28,40 +28,30 @@ def test_oracle_beats_static_on_every_older_kit_question(tmp_path, test_question
         assert noise.correct is False and noise.score < 0.05, (q.id, noise)
 
 
-def _cards(boxes: int, filled: int, broken_background: bool = False) -> Image.Image:
-    """A white board with `boxes` slots, the first `filled` of them holding a dark card."""
-    image = Image.new("RGB", (200, 100), (255, 255, 255) if not broken_background else (40, 200, 40))
-    draw = ImageDraw.Draw(image)
-    for i in range(boxes):
-        x = 10 + i * 45
-        draw.rectangle((x, 30, x + 35, 70), outline=(0, 0, 0), fill=(20, 20, 160) if i < filled else None)
-    return image
-
-
 def _question(first: Image.Image, final: Image.Image | None) -> Question:
     return Question(id="q", domain="cards", prompt="fill the slots", first_frame=first, final_frame=final)
 
 
 def test_partial_answer_scores_between_still_and_solution():
-    q = _question(_cards(4, 0), _cards(4, 4))
+    q = _question(cards_image(4, 0), cards_image(4, 4))
     scorer = SimilarityScorer()
-    half = scorer.score(q, Video.from_images([_cards(4, 2)], fps=8))
+    half = scorer.score(q, Video.from_images([cards_image(4, 2)], fps=8))
     assert 0.4 < half.score < 0.6 and half.details["changed"] == pytest.approx(half.score, abs=0.01)
-    assert scorer.score(q, Video.from_images([_cards(4, 4)], fps=8)).score == 1.0
+    assert scorer.score(q, Video.from_images([cards_image(4, 4)], fps=8)).score == 1.0
 
 
 def test_answer_that_destroys_the_rest_of_the_scene_scores_low():
-    q = _question(_cards(4, 0), _cards(4, 4))
-    result = SimilarityScorer().score(q, Video.from_images([_cards(4, 4, broken_background=True)], fps=8))
+    q = _question(cards_image(4, 0), cards_image(4, 4))
+    result = SimilarityScorer().score(q, Video.from_images([cards_image(4, 4, background=(40, 200, 40))], fps=8))
     assert result.details["changed"] > 0.9 and result.details["kept"] < 0.2 and result.correct is False
 
 
 def test_best_of_the_last_frames_counts_and_earlier_frames_do_not():
-    q = _question(_cards(4, 0), _cards(4, 4))
+    q = _question(cards_image(4, 0), cards_image(4, 4))
     scorer = SimilarityScorer()
-    solved_then_undone = [_cards(4, 4)] * 5 + [_cards(4, 0)] * 3
+    solved_then_undone = [cards_image(4, 4)] * 5 + [cards_image(4, 0)] * 3
     assert scorer.score(q, Video.from_images(solved_then_undone, fps=8)).correct is False
-    flicker_at_end = [_cards(4, 0)] * 5 + [_cards(4, 4), _cards(4, 4), _cards(4, 3)]
+    flicker_at_end = [cards_image(4, 0)] * 5 + [cards_image(4, 4), cards_image(4, 4), cards_image(4, 3)]
     result = scorer.score(q, Video.from_images(flicker_at_end, fps=8))
     assert result.correct is True and result.details["frame"] in (5, 6)
     assert result.score >= THRESHOLD
@@ -69,21 +59,21 @@ def test_best_of_the_last_frames_counts_and_earlier_frames_do_not():
 
 def test_unscorable_questions_give_an_error_not_a_verdict():
     scorer = SimilarityScorer()
-    video = Video.from_images([_cards(4, 4)], fps=8)
-    same = scorer.score(_question(_cards(4, 1), _cards(4, 1)), video)
+    video = Video.from_images([cards_image(4, 4)], fps=8)
+    same = scorer.score(_question(cards_image(4, 1), cards_image(4, 1)), video)
     assert same.correct is None and "same as first_frame" in same.error
-    missing = scorer.score(_question(_cards(4, 1), None), video)
+    missing = scorer.score(_question(cards_image(4, 1), None), video)
     assert missing.correct is None and "no final_frame.png" in missing.error
 
 
 def test_video_of_another_size_is_compared_at_the_question_size():
-    q = _question(_cards(4, 0), _cards(4, 4))
-    big = Video(np.asarray(_cards(4, 4).resize((400, 200)))[None], fps=8)
+    q = _question(cards_image(4, 0), cards_image(4, 4))
+    big = Video(np.asarray(cards_image(4, 4).resize((400, 200)))[None], fps=8)
     assert SimilarityScorer().score(q, big).correct is True
 
 
 def test_comparison_is_no_finer_than_half_what_the_model_saw():
-    q = _question(_cards(4, 0).resize((1000, 500)), _cards(4, 4).resize((1000, 500)))
+    q = _question(cards_image(4, 0).resize((1000, 500)), cards_image(4, 4).resize((1000, 500)))
     video = Video.from_images([q.final_frame], fps=8)
     assert SimilarityScorer().score(q, video).details["compared_at"] == [256, 128]
     assert SimilarityScorer((320, 160)).score(q, video).details["compared_at"] == [160, 80]

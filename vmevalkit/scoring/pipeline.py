@@ -18,6 +18,7 @@ from typing import Callable, Protocol
 from vmevalkit.errors import UserError
 from vmevalkit.questions import Question
 from vmevalkit.results import ResultItem, iter_items
+from vmevalkit.scoring import SCORER_CHOICES
 from vmevalkit.scoring.base import Score
 from vmevalkit.scoring.rows import append_row, file_sha256, latest_rows, make_row, read_rows
 from vmevalkit.scoring.similarity import SimilarityScorer
@@ -25,8 +26,6 @@ from vmevalkit.scoring.vlm import EndpointError
 from vmevalkit.tasks import all_tasks
 from vmevalkit.tasks.base import Task
 from vmevalkit.video import Video
-
-CHOICES = ("auto", "exact", "similarity", "vlm")
 
 
 class ItemScorer(Protocol):
@@ -106,8 +105,8 @@ def score_experiment(experiment_dir: str | os.PathLike, choice: str = "auto", ju
                      log: Callable[[str], None] = lambda line: None) -> ScoringSummary:
     """Score every finished item of the experiment with `choice`, appending rows; see the module doc."""
     root = Path(experiment_dir)
-    if choice not in CHOICES:
-        raise UserError(f"unknown scorer {choice!r}; choose one of {', '.join(CHOICES)}")
+    if choice not in SCORER_CHOICES:
+        raise UserError(f"unknown scorer {choice!r}; choose one of {', '.join(SCORER_CHOICES)}")
     if not root.is_dir():
         raise UserError(f"{root}: experiment folder not found; run `vmevalkit run` first or check --output-dir")
     done = latest_rows(read_rows(root))
