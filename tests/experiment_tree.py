@@ -30,7 +30,7 @@ def oracle_frames(question: Question, frames: int = 6) -> list[Image.Image]:
 
 
 def write_item(experiment: Path, model: str, question: Question, images: list[Image.Image],
-               model_size: tuple[int, int] | None = MODEL_SIZE, status: str = "ok") -> Path:
+               model_size: tuple[int, int] | None = MODEL_SIZE, status: str = "ok", **metadata) -> Path:
     """Write one item as the runner does: the video at the model's size, the fit, the question copy."""
     folder = item_dir(experiment, model, question)
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def write_item(experiment: Path, model: str, question: Question, images: list[Im
     write_json(folder / METADATA, {
         "status": status, "model": model, "question": {"domain": question.domain, "id": question.id},
         "fit": fit.to_dict() if fit else None, "seed": 0,
-        **({"error": "generation failed"} if status != "ok" else {})})
+        **({"error": "generation failed"} if status != "ok" else {}), **metadata})
     return folder
 
 

@@ -93,6 +93,16 @@ def test_leaderboard_ranks_models_keeps_controls_apart_and_counts_unscored(exper
     assert "oracle (control)" in text and "static (control)" in text
 
 
+def test_runner_metadata_marks_controls_and_untrained_models(experiment):
+    q = card_questions(1)[0]
+    write_item(experiment, "tiny", q, [q.final_frame], untrained=True)
+    write_item(experiment, "hold", q, [q.first_frame], model_description={"kind": "control"})
+    score_experiment(experiment, "auto")
+    board = build_leaderboard(experiment, resamples=200)
+    assert "tiny" in board.models and board.controls == ["oracle", "static", "hold"]
+    assert "| tiny (UNTRAINED) | 100.0%" in leaderboard_text(experiment)
+
+
 def test_rows_about_an_earlier_video_no_longer_count(experiment):
     score_experiment(experiment, "auto")
     q = card_questions(3)[1]

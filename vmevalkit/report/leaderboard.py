@@ -6,7 +6,8 @@ then the similarity scorer); otherwise the named scorer (`human`, `similarity`, 
 name such as `vlm:qwen2-vl`). Items with no verdict (failed generation, not yet scored, or only
 scorer errors) are counted as unscored, never as right or wrong. Rows about an earlier video of the
 item (its sha256 differs from the video now on disk) are ignored. The controls (`oracle`, `static`,
-or any item whose metadata says `"control": true`) are reference rows, not ranked.
+or any model the runner recorded as kind "control") are reference rows, not ranked; models with
+random weights (metadata "untrained") are ranked but labelled.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ItemResult:
     question: str
     domain: str
     control: bool
+    untrained: bool
     folder: Path
     video: Path | None  # None when the model produced no video
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -70,6 +72,7 @@ class Leaderboard:
     tasks: list[str]
     models: list[str]  # ranked, best first
     controls: list[str]
+    untrained: set[str]
     cells: dict[tuple[str, str], Cell]
     agreements: list[Agreement]
     items: list[ItemResult]
@@ -81,6 +84,10 @@ class Leaderboard:
     @property
     def scored(self) -> int:
         return sum(item.chosen is not None for item in self.items)
+
+
+def is_control(model: str, metadata: dict[str, Any]) -> bool:
+    return model in CONTROL_MODELS or (metadata.get("model_description") or {}).get("kind") == "control"
 
 
 def choose_row(rows: dict[str, dict[str, Any]], policy: str = "auto") -> dict[str, Any] | None:
@@ -106,7 +113,8 @@ def load_items(experiment_dir: str | os.PathLike, policy: str = "auto") -> list[
                 if has_video and row.get("video_sha256", sha) == sha}
         items.append(ItemResult(
             model=item.model, question=item.question_key, domain=item.metadata["question"]["domain"],
-            control=item.model in CONTROL_MODELS or bool(item.metadata.get("control")), folder=item.folder,
+            control=is_control(item.model, item.metadata), untrained=bool(item.metadata.get("untrained")),
+            folder=item.folder,
             video=item.video_path if has_video else None, rows=rows,
             chosen=choose_row(rows, policy)))
     return items
@@ -159,4 +167,5 @@ def build_leaderboard(experiment_dir: str | os.PathLike, policy: str = "auto", r
                     key=lambda m: (-cells[(m, ALL)].rate if not math.isnan(cells[(m, ALL)].rate) else 1.0, m))
     order = {name: i for i, name in enumerate(CONTROL_MODELS)}
     return Leaderboard(Path(experiment_dir).name, policy, tasks, ranked,
-                       sorted(controls, key=lambda m: (order.get(m, len(order)), m)), cells, _agreements(items), items)
+                       sorted(controls, key=lambda m: (order.get(m, len(order)), m)),
+                       {item.model for item in items if item.untrained}, cells, _agreements(items), items)

@@ -25,7 +25,9 @@ def cell_text(cell: Cell) -> str:
 
 
 def row_label(board: Leaderboard, model: str) -> str:
-    return f"{model} (control)" if model in board.controls else model
+    if model in board.controls:
+        return f"{model} (control)"
+    return f"{model} (UNTRAINED)" if model in board.untrained else model
 
 
 def policy_text(board: Leaderboard) -> str:
@@ -87,6 +89,7 @@ def as_json(board: Leaderboard, settings: dict[str, Any]) -> dict[str, Any]:
         "tasks": board.tasks,
         "models": board.models,
         "controls": board.controls,
+        "untrained": sorted(board.untrained),
         "leaderboard": [{"model": m, "control": m in board.controls, "task": t, "correct": c.correct,
                          "judged": c.judged, "rate": _num(c.rate), "ci_low": _num(c.low), "ci_high": _num(c.high),
                          "unscored": c.unscored, "scorers": dict(sorted(c.scorers.items()))}
