@@ -37,7 +37,22 @@ def test_partial_answer_scores_between_still_and_solution():
     scorer = SimilarityScorer()
     half = scorer.score(q, Video.from_images([cards_image(4, 2)], fps=8))
     assert 0.4 < half.score < 0.6 and half.details["changed"] == pytest.approx(half.score, abs=0.01)
+    assert half.correct is False  # half the change is not a solution
     assert scorer.score(q, Video.from_images([cards_image(4, 4)], fps=8)).score == 1.0
+
+
+def test_an_object_moved_to_the_wrong_place_is_not_a_solution():
+    def board(at: int) -> Image.Image:  # an agent dot on one of four cells
+        image = cards_image(4, 0)
+        x = 10 + at * 45
+        image.paste((220, 30, 30), (x + 8, 38, x + 28, 62))
+        return image
+
+    q = _question(board(0), board(3))
+    scorer = SimilarityScorer()
+    assert scorer.score(q, Video.from_images([board(3)], fps=8)).correct is True
+    wrong = scorer.score(q, Video.from_images([board(2)], fps=8))
+    assert wrong.correct is False and 0.4 < wrong.score < 0.6  # it left the start, but did not reach the goal
 
 
 def test_answer_that_destroys_the_rest_of_the_scene_scores_low():
