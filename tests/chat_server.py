@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -24,16 +25,25 @@ class ChatServer:
     A body that is a dict is sent as JSON; a str is sent as is. `requests` keeps every request's
     headers and parsed JSON body."""
 
-    def __init__(self, script: list[tuple[int, dict | str]]):
+    def __init__(self, script: list[tuple[int, dict | str]], delay: float = 0.0):
         self.script = list(script)
         self.requests: list[dict] = []
+        self.delay = delay  # seconds each answer takes
+        self.in_flight = self.max_in_flight = 0
+        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                status, answer = server.script.pop(0) if len(server.script) > 1 else server.script[0]
+                with server._lock:
+                    server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    status, answer = server.script.pop(0) if len(server.script) > 1 else server.script[0]
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                time.sleep(server.delay)
+                with server._lock:
+                    server.in_flight -= 1
                 if callable(answer):
                     answer = answer(dict(self.headers))
                 data = answer if isinstance(answer, str) else json.dumps(answer)

@@ -181,6 +181,18 @@ def test_pipeline_records_failures_as_errors_and_retries_them_next_run(tmp_path)
     assert not server.requests
 
 
+def test_several_items_are_judged_at_once_with_workers(tmp_path):
+    exp = tmp_path / "exp"
+    for q in card_questions(4):
+        write_item(exp, "oracle", q, oracle_frames(q))
+        write_item(exp, "static", q, static_frames(q))
+    with ChatServer([rating(4)], delay=0.3) as server:
+        summary = score_experiment(exp, "vlm", _judge(server, tmp_path), workers=4)
+    assert summary.scored == 8 and server.max_in_flight >= 2
+    assert sorted((r["model"], r["question"]) for r in read_rows(exp)) == sorted(
+        (m, q.key) for q in card_questions(4) for m in ("oracle", "static"))
+
+
 def test_the_api_key_is_never_written_anywhere(tmp_path):
     exp = tmp_path / "outputs" / "exp"
     for q in card_questions(2):

@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--vlm-timeout", type=float, default=120.0, metavar="S", help="seconds per request (default 120)")
     g.add_argument("--vlm-attempts", type=int, default=4, metavar="N",
                    help="tries per item before recording an error (default 4)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="items scored at once (default: 4 with --scorer vlm, so a server can batch them; else 1)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
 
@@ -42,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
         judge = VLMJudge(VLMConfig.from_options(
             args.vlm_base_url, args.vlm_model, args.vlm_api_key, frames=args.vlm_frames, cache_dir=args.vlm_cache,
             timeout=args.vlm_timeout, attempts=max(1, args.vlm_attempts)))
-    summary = score_experiment(root, args.scorer, judge, log=(lambda line: None) if args.quiet else print)
+    workers = args.workers or (4 if args.scorer == "vlm" else 1)
+    summary = score_experiment(root, args.scorer, judge, log=(lambda line: None) if args.quiet else print,
+                               workers=workers)
     for line in summary.lines():
         print(line, file=sys.stderr if line.startswith("error") else sys.stdout)
     print(f"rows in {root / 'scores.jsonl'}; next: vmevalkit report --experiment {args.experiment}")

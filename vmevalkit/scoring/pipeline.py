@@ -11,9 +11,10 @@ VLM requests are retried on the next run.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 from vmevalkit.errors import UserError
 from vmevalkit.questions import Question
@@ -101,20 +102,22 @@ def pick_scorer(choice: str, item: ResultItem, question: Question, judge: ItemSc
     return ExactScorer(task)
 
 
-def score_experiment(experiment_dir: str | os.PathLike, choice: str = "auto", judge: ItemScorer | None = None,
-                     log: Callable[[str], None] = lambda line: None) -> ScoringSummary:
-    """Score every finished item of the experiment with `choice`, appending rows; see the module doc."""
-    root = Path(experiment_dir)
-    if choice not in SCORER_CHOICES:
-        raise UserError(f"unknown scorer {choice!r}; choose one of {', '.join(SCORER_CHOICES)}")
-    if not root.is_dir():
-        raise UserError(f"{root}: experiment folder not found; run `vmevalkit run` first or check --output-dir")
+@dataclass(frozen=True)
+class _Job:
+    item: ResultItem
+    question: Question
+    scorer: ItemScorer
+    video_sha256: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.item.model} {self.item.question_key}"
+
+
+def _jobs(root: Path, choice: str, judge: ItemScorer | None, summary: ScoringSummary) -> Iterator[_Job]:
+    """The items still to score under `choice`; the others are counted in `summary`."""
     done = latest_rows(read_rows(root))
-    summary = ScoringSummary()
-    items = list(iter_items(root))
-    if not items:
-        raise UserError(f"{root}: no results found (expected <model>/<domain>_task/<question>/metadata.json)")
-    for item in items:
+    for item in iter_items(root):
         label = f"{item.model} {item.question_key}"
         if not item.ok or not item.video_path.is_file():
             summary.unfinished.append(label)
@@ -134,16 +137,58 @@ def score_experiment(experiment_dir: str | os.PathLike, choice: str = "auto", ju
                 and (previous.get("error") is None or not scorer.retry_errors)):
             summary.already_scored += 1
             continue
-        try:
-            score = scorer.score(question, answer_video(item, scorer.last_frames))
-        except EndpointError:
-            raise
-        except Exception as e:  # one bad video or a scorer bug must not stop the batch; it is recorded
-            score = Score(scorer.name, scorer.version, None, error=f"{type(e).__name__}: {e}")
-        append_row(root, make_row(item, scorer.name, scorer.version, score, sha, question.metadata.get("task")))
+        yield _Job(item, question, scorer, sha)
+
+
+def _judge(job: _Job) -> Score:
+    try:
+        return job.scorer.score(job.question, answer_video(job.item, job.scorer.last_frames))
+    except EndpointError:
+        raise
+    except Exception as e:  # one bad video or a scorer bug must not stop the batch; it is recorded
+        return Score(job.scorer.name, job.scorer.version, None, error=f"{type(e).__name__}: {e}")
+
+
+def score_experiment(experiment_dir: str | os.PathLike, choice: str = "auto", judge: ItemScorer | None = None,
+                     log: Callable[[str], None] = lambda line: None, workers: int = 1) -> ScoringSummary:
+    """Score every finished item of the experiment with `choice`, appending rows; see the module doc.
+
+    `workers` items are scored at once (threads: worth it for a VLM endpoint that batches requests)."""
+    root = Path(experiment_dir)
+    if choice not in SCORER_CHOICES:
+        raise UserError(f"unknown scorer {choice!r}; choose one of {', '.join(SCORER_CHOICES)}")
+    if not root.is_dir():
+        raise UserError(f"{root}: experiment folder not found; run `vmevalkit run` first or check --output-dir")
+    if next(iter_items(root), None) is None:
+        raise UserError(f"{root}: no results found (expected <model>/<domain>_task/<question>/metadata.json)")
+    summary = ScoringSummary()
+
+    def record(job: _Job, score: Score) -> None:
+        append_row(root, make_row(job.item, job.scorer.name, job.scorer.version, score, job.video_sha256,
+                                  job.question.metadata.get("task")))
         summary.scored += 1
         if score.error:
-            summary.errors.append(f"{label}: {score.error}")
+            summary.errors.append(f"{job.label}: {score.error}")
         verdict = "error" if score.correct is None else "correct" if score.correct else "wrong"
-        log(f"{scorer.name:<12} {label}: {verdict}" + (f" ({score.score:.2f})" if score.score is not None else ""))
+        log(f"{job.scorer.name:<12} {job.label}: {verdict}" + (f" ({score.score:.2f})" if score.score is not None
+                                                                  else ""))
+
+    def finish(pending: dict[Future, _Job], until: str) -> None:
+        finished, _ = wait(pending, return_when=until)
+        for future in finished:
+            job = pending.pop(future)
+            try:
+                record(job, future.result())
+            except EndpointError:
+                for other in pending:
+                    other.cancel()
+                raise
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pending: dict[Future, _Job] = {}
+        for job in _jobs(root, choice, judge, summary):
+            pending[pool.submit(_judge, job)] = job
+            if len(pending) >= 2 * max(1, workers):  # bounded, so questions are not all held in memory
+                finish(pending, FIRST_COMPLETED)
+        finish(pending, ALL_COMPLETED)
     return summary
