@@ -1,7 +1,7 @@
 """A local web page for checking items by eye; each verdict becomes a `human` row in scores.jsonl.
 
-The server binds to 127.0.0.1 by default. It answers only requests whose Host header names the
-address it serves (against DNS rebinding), serves only the files of known items (by index, never
+The server binds to 127.0.0.1 by default. There it answers only requests whose Host header names
+the loopback address it serves (against DNS rebinding). It serves only the files of known items (by index, never
 by path), and records a verdict only with the per-session token embedded in its page (against
 cross-site requests from other pages in the same browser).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import ipaddress
 import json
 import os
 import re
@@ -66,22 +67,26 @@ class ReviewServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
-    def allowed_hosts(self) -> set[str]:
+    def host_allowed(self, header: str | None) -> bool:
+        """On loopback, only requests addressed to this machine by name or number (not a rebound domain)."""
         host, port = self.httpd.server_address[:2]
-        names = {host, "localhost", "127.0.0.1", "[::1]"} if host in ("127.0.0.1", "::1", "localhost") else {host}
-        return {f"{name}:{port}" for name in names}
+        if not ipaddress.ip_address(host).is_loopback:
+            return True  # served to the network on purpose: any name that reaches it is fine
+        return header in {f"{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]")}
 
     def item_list(self) -> list[dict[str, Any]]:
         """What the page shows for each item, with the verdicts recorded so far."""
-        latest = latest_rows(read_rows(self.root))
+        by_item: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        for (model, question, scorer), row in latest_rows(read_rows(self.root)).items():
+            by_item.setdefault((model, question), {})[scorer] = row
         out = []
         for index, item in enumerate(self.items):
             folder = item.folder / QUESTION_DIR
             prompt = (folder / PROMPT).read_text(encoding="utf-8", errors="replace").strip() \
                 if (folder / PROMPT).is_file() else ""
-            rows = {s: r for (m, q, s), r in latest.items() if (m, q) == (item.model, item.question_key)}
+            rows = by_item.get((item.model, item.question_key), {})
             human = rows.get(HUMAN)
             entry = {"index": index, "question": item.question_key, "prompt": prompt,
                      "media": {name: f"/media/{index}/{name}" for name, (rel, _) in MEDIA.items()
@@ -148,7 +153,7 @@ class ReviewServer:
                 self._send(status, json.dumps(obj).encode("utf-8"), "application/json")
 
             def _host_ok(self) -> bool:
-                if self.headers.get("Host") in server.allowed_hosts():
+                if server.host_allowed(self.headers.get("Host")):
                     return True
                 self._json(HTTPStatus.FORBIDDEN, {"error": "unexpected Host header"})
                 return False

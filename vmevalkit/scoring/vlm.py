@@ -129,7 +129,8 @@ class VLMConfig:
     def public_endpoint(self) -> str:
         """The endpoint with any user:password@ removed, safe to record."""
         parts = urllib.parse.urlsplit(self.endpoint)
-        return urllib.parse.urlunsplit(parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")))
+        netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def png_data_url(image: Image.Image, max_side: int) -> tuple[str, str]:
