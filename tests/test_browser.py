@@ -150,3 +150,16 @@ def test_the_review_server_refuses_foreign_hosts_and_requests_without_its_token(
         assert [r["correct"] for r in read_rows(experiment) if r["scorer"] == "human"] == [True]
     finally:
         server.stop()
+
+
+def test_host_names_are_checked_only_when_serving_loopback(experiment):
+    local = ReviewServer(experiment)
+    network = ReviewServer(experiment, host="0.0.0.0")
+    try:
+        port = local.httpd.server_address[1]
+        assert local.host_allowed(f"localhost:{port}") and local.host_allowed(f"127.0.0.1:{port}")
+        assert not local.host_allowed(f"rebound.example:{port}") and not local.host_allowed(None)
+        assert network.host_allowed("my-workstation.lan:8765")
+    finally:
+        local.httpd.server_close()
+        network.httpd.server_close()
