@@ -65,7 +65,7 @@ def measure(task_name: str, n: int, seed: int, model_size: tuple[int, int], work
             verdicts[kind]["exact"].append(exact.correct)
             verdicts[kind]["similarity"].append(sim.correct)
             errors += sim.correct is None
-    pairs = [(e, s) for kind in KINDS for e, s in zip(verdicts[kind]["exact"], verdicts[kind]["similarity"])
+    pairs = [(e, s) for kind in KINDS for e, s in zip(verdicts[kind]["exact"], verdicts[kind]["similarity"], strict=True)
              if e is not None and s is not None]
     return {"verdicts": verdicts, "agreement": agreement("exact", "similarity", pairs), "similarity_errors": errors}
 

@@ -64,7 +64,7 @@ def plot_png(board: Leaderboard) -> bytes:
     fig = Figure(figsize=(3.2 * per_row + 1.5, (0.35 * len(rows) + 1.0) * panel_rows), dpi=100,
                  layout="constrained")
     axes = fig.subplots(panel_rows, per_row, squeeze=False).ravel()
-    for ax, column in zip(axes, columns):
+    for ax, column in zip(axes, columns, strict=False):  # spare panels are switched off below
         cells = [board.cells[(m, column)] for m in rows]
         rates = [0.0 if math.isnan(c.rate) else c.rate * 100 for c in cells]
         err = [[0.0 if math.isnan(c.rate) else (c.rate - c.low) * 100 for c in cells],

@@ -257,7 +257,8 @@ class VLMJudge:
         try:
             return json.loads(body)
         except json.JSONDecodeError as e:
-            raise MalformedAnswer(f"reply is not JSON ({e}): {self._scrub(body[:200].decode('utf-8', 'replace'))!r}")
+            snippet = self._scrub(body[:200].decode("utf-8", "replace"))
+            raise MalformedAnswer(f"reply is not JSON ({e}): {snippet!r}") from None
 
     def _cache_path(self, key: str) -> Path:
         return self.cache_dir / key[:2] / f"{key}.json"
