@@ -1,0 +1,136 @@
+"""Speed and memory of the VideoCrafter engine, with random weights (nothing is downloaded).
+
+    python benchmarks/videocrafter_speed.py --preset small               # CPU, the issue's small preset
+    python benchmarks/videocrafter_speed.py --preset full --device cuda --dtype fp16 --steps 50
+
+Presets: `full` is the official i2v 512 architecture (inference_i2v_512_v1.0: UNet 320 channels, ViT-H-14
+CLIP); `small` keeps the official layout (channel_mult 1,2,4,4, two res blocks, attention at 4,2,1,
+16 frames) with model_channels 32 (head width 32), the autoencoder's official layout at width 32,
+and the tiny CLIP of the test fixtures; `tiny` is videocrafter-tiny.
+Prints one table row: load time (random weights, or --via-checkpoint: saved to .safetensors and loaded
+the way a user loads a checkpoint), seconds per guided DDIM step, total time, peak memory."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from vmevalkit.models.videocrafter.config import load_config
+from vmevalkit.models.videocrafter.pipeline import VideoCrafterPipeline
+from vmevalkit.models.videocrafter.random_weights import random_model
+from vmevalkit.models.videocrafter.tiny import TINY_CONFIG
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def preset_config(name: str):
+    if name == "full":
+        return load_config("i2v_512_v1.0")
+    tiny = load_config(TINY_CONFIG)
+    if name == "tiny":
+        return tiny
+    full = load_config("i2v_512_v1.0")
+    unet = replace(full.unet, model_channels=32, num_head_channels=32, context_dim=tiny.unet.context_dim)
+    vae = replace(full.vae, ch=32)  # the official layout (x8 downsampling) at a quarter of the width
+    return replace(full, name="small", unet=unet, vae=vae, text_clip=tiny.text_clip,
+                   image_clip=tiny.image_clip, resampler=tiny.resampler)
+
+
+def peak_memory_gb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", choices=["full", "small", "tiny"], default="small")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--dtype", choices=list(DTYPES), default=None, help="default: fp16 on CUDA, fp32 on CPU")
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--guidance", type=float, default=12.0)
+    ap.add_argument("--frames", type=int, default=16)
+    ap.add_argument("--height", type=int, default=320)
+    ap.add_argument("--width", type=int, default=512)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--via-checkpoint", action="store_true", help="time loading from a .safetensors file")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    dtype = DTYPES[args.dtype] if args.dtype else (torch.float16 if device.type == "cuda" else torch.float32)
+    cfg = preset_config(args.preset)
+
+    t0 = time.perf_counter()
+    model = random_model(cfg, seed=0)
+    build_s = time.perf_counter() - t0
+    if args.via_checkpoint:
+        from safetensors.torch import save_file
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.safetensors"
+            yaml_path = Path(tmp) / "config.yaml"
+            save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+            del model
+            if args.preset == "full":
+                yaml_path = "i2v_512_v1.0"
+            else:
+                raise SystemExit("--via-checkpoint needs --preset full (the other presets have no YAML file)")
+            t0 = time.perf_counter()
+            pipe = VideoCrafterPipeline.from_pretrained(path, config=yaml_path, device=device, dtype=dtype)
+            load_s = time.perf_counter() - t0
+    else:
+        t0 = time.perf_counter()
+        pipe = VideoCrafterPipeline(model, device, dtype)
+        load_s = build_s + time.perf_counter() - t0
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats(device)
+
+    image = torch.zeros(1, 3, args.height, args.width)
+    step_times: list[float] = []
+    last = [0.0]
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    original = pipe.unet.forward
+
+    def timed(*a, **k):
+        out = original(*a, **k)
+        sync()
+        now = time.perf_counter()
+        step_times.append(now - last[0])
+        last[0] = now
+        return out
+
+    pipe.unet.forward = timed
+    sync()
+    t0 = last[0] = time.perf_counter()
+    pipe(image, "a red ball rolls across a wooden table", num_inference_steps=args.steps,
+         guidance_scale=args.guidance, eta=1.0, fps=8, height=args.height, width=args.width,
+         num_frames=args.frames, seed=0, output_type="pt", progress=False)
+    sync()
+    total_s = time.perf_counter() - t0
+    step_times[0] += 0.0  # the first interval includes the prompt and image encoding
+    per_step = statistics.median(step_times[1:] or step_times)
+    params = sum(p.numel() for p in pipe.model.parameters()) / 1e6
+    print("| preset | device | dtype | size | steps | cfg | params (M) | load s | s/step | total s | peak GB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.preset} | {device.type} ({torch.get_num_threads()} threads) | {str(dtype)[6:]} | "
+          f"{args.frames}x{args.height}x{args.width} | {args.steps} | {args.guidance:g} | {params:.1f} | "
+          f"{load_s:.2f} | {per_step:.3f} | {total_s:.2f} | {peak_memory_gb(device):.2f} |")
+    print(f"\n{platform.processor() or platform.machine()}, torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()
