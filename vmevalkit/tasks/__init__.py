@@ -7,7 +7,10 @@ import pkgutil
 from functools import lru_cache
 
 from vmevalkit.errors import UserError
+from vmevalkit.tasks._generate import generate_questions
 from vmevalkit.tasks.base import Task
+
+__all__ = ["Task", "all_tasks", "generate_questions", "get_task"]
 
 
 @lru_cache(maxsize=1)
@@ -27,3 +30,4 @@ def get_task(name: str) -> Task:
     if name not in tasks:
         raise UserError(f"unknown task {name!r}; known tasks: {', '.join(tasks) or 'none'}")
     return tasks[name]
+

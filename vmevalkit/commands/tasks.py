@@ -1,0 +1,63 @@
+"""`vmevalkit tasks list` and `vmevalkit tasks generate`: the built-in reasoning tasks."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vmevalkit.errors import UserError
+
+
+def _names(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give task names separated by commas, e.g. maze,chess")
+    return names
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("tasks", help="list the built-in tasks or generate question folders")
+    sub = parser.add_subparsers(dest="tasks_command", metavar="ACTION")
+    sub.required = True
+    listing = sub.add_parser("list", help="list the built-in tasks, their versions and difficulties")
+    listing.set_defaults(func=list_tasks)
+    gen = sub.add_parser("generate", help="write VMEvalKit question folders made by the task generators")
+    gen.add_argument("--tasks", type=_names, default=None,
+                     help="comma-separated task names (default: every task); see `vmevalkit tasks list`")
+    gen.add_argument("--n", type=int, default=10, help="questions per task (default 10)")
+    gen.add_argument("--seed", type=int, default=0, help="seed of the first question; question i uses seed+i")
+    gen.add_argument("--difficulty", default=None,
+                     help="one difficulty for every question (default: the task's difficulties take turns)")
+    gen.add_argument("--out", type=Path, required=True, help="folder to write <task>_task/<id>/ folders into")
+    gen.set_defaults(func=generate)
+
+
+def list_tasks(args: argparse.Namespace) -> int:
+    from vmevalkit.tasks import all_tasks
+
+    tasks = all_tasks()
+    width = max((len(n) for n in tasks), default=4)
+    print(f"{'task':<{width}}  version  difficulties          description")
+    for name, task in tasks.items():
+        print(f"{name:<{width}}  {task.version:<7}  {','.join(task.difficulties):<20}  {task.description}")
+    return 0
+
+
+def generate(args: argparse.Namespace) -> int:
+    from vmevalkit.tasks import all_tasks, generate_questions, get_task
+
+    names = args.tasks or list(all_tasks())
+    if args.n < 1:
+        raise UserError(f"--n must be at least 1, got {args.n}")
+    for name in names:
+        task = get_task(name)
+        if args.difficulty and args.difficulty not in task.difficulties:
+            raise UserError(f"task {name!r} has no difficulty {args.difficulty!r}; "
+                            f"choose one of {', '.join(task.difficulties)}")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{args.out}: cannot create the output folder ({e}); choose a writable --out") from e
+    folders = generate_questions(names, args.n, args.seed, args.difficulty, args.out)
+    print(f"{len(folders)} question folders in {args.out} ({', '.join(names)})")
+    return 0

@@ -1,0 +1,64 @@
+"""Writing generated questions as VMEvalKit question folders (used by `vmevalkit tasks generate`
+and by the runner's `--tasks`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from vmevalkit.questions import GROUND_TRUTH, METADATA, write_question
+from vmevalkit.video import write_mp4
+
+
+def _already_written(folder: Path, expected: dict) -> bool:
+    """A folder is complete when its metadata (written last) matches and the solution video exists."""
+    try:
+        on_disk = json.loads((folder / METADATA).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    keys = ("task", "task_version", "seed", "difficulty")
+    return all(on_disk.get(k) == expected[k] for k in keys) and (folder / GROUND_TRUTH).is_file()
+
+
+def question_plan(task_names: Iterable[str], n: int, seed: int, difficulty: str | None) -> list[tuple[str, int, str]]:
+    """(task, seed, difficulty) for every question: seeds seed..seed+n-1 per task; with no
+    difficulty given, the task's difficulties take turns."""
+    from vmevalkit.tasks import get_task
+
+    plan = []
+    for name in task_names:
+        task = get_task(name)
+        levels = [difficulty] if difficulty else list(task.difficulties)
+        plan += [(name, seed + i, levels[i % len(levels)]) for i in range(n)]
+    return plan
+
+
+def generate_questions(task_names: Iterable[str], n: int, seed: int, difficulty: str | None,
+                       out_dir: str | os.PathLike,
+                       progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Generate `n` questions per task into `out_dir/<task>_task/<task>_<seed>/` and return the folders.
+
+    Question i of a task uses seed `seed + i`. Folders already holding the same question are kept
+    (a rerun resumes); the solution video is written before the metadata, so an interrupted folder
+    never looks complete."""
+    from vmevalkit.tasks import get_task
+
+    plan = question_plan(list(task_names), n, seed, difficulty)
+    folders = []
+    for name, question_seed, level in plan:
+        task = get_task(name)
+        folder = Path(out_dir) / f"{name}_task" / f"{name}_{question_seed:04d}"
+        expected = {"task": name, "task_version": task.version, "seed": question_seed, "difficulty": level}
+        if not _already_written(folder, expected):
+            generated = task.generate(question_seed, level)
+            question = replace(generated.question, id=folder.name, domain=name, ground_truth=None)
+            (folder / METADATA).unlink(missing_ok=True)
+            write_mp4(generated.solution, folder / GROUND_TRUTH)
+            write_question(question, out_dir)
+        folders.append(folder)
+        if progress is not None:
+            progress(str(folder))
+    return folders
