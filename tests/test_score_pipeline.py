@@ -8,12 +8,14 @@ import pytest
 from experiment_tree import card_questions, noise_frames, write_controls, write_item
 from PIL import Image
 
-from vmevalkit.questions import Question, scan_questions
+from vmevalkit.questions import Question, read_question, scan_questions
+from vmevalkit.report.leaderboard import build_leaderboard
 from vmevalkit.results import SCORES, VIDEO
 from vmevalkit.scoring import pipeline
 from vmevalkit.scoring.base import Score
 from vmevalkit.scoring.pipeline import score_experiment
 from vmevalkit.scoring.rows import latest_rows, read_rows
+from vmevalkit.tasks import generate_questions
 from vmevalkit.tasks.base import Generated, Task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +119,20 @@ def test_auto_uses_the_exact_scorer_of_a_built_in_task(experiment, monkeypatch):
     assert only_exact.scored == 0 and only_exact.already_scored == 2 and len(only_exact.not_applicable) == 10
     # --scorer similarity adds its own rows beside the exact ones
     assert score_experiment(experiment, "similarity").scored == 2
+
+
+def test_built_in_tasks_get_their_exact_scorer_and_agreement_with_similarity(tmp_path):
+    folders = generate_questions(["maze", "sudoku"], 2, 0, None, tmp_path / "questions")
+    questions = [read_question(f) for f in folders]
+    exp = tmp_path / "outputs" / "tasks"
+    write_controls(exp, questions, model_size=(512, 320))
+    assert score_experiment(exp, "auto").scored == 8
+    rows = latest_rows(read_rows(exp))
+    assert {(scorer, row["task"]) for (_, _, scorer), row in rows.items()} == {("exact", "maze"), ("exact", "sudoku")}
+    assert all(row["correct"] is (model == "oracle") for (model, _, _), row in rows.items())
+    assert score_experiment(exp, "similarity").scored == 8
+    (agreement,) = build_leaderboard(exp, resamples=200).agreements
+    assert (agreement.first, agreement.second, agreement.items, agreement.rate) == ("exact", "similarity", 8, 1.0)
 
 
 def _cli(*args, cwd):
