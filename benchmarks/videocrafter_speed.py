@@ -38,7 +38,7 @@ def preset_config(name: str):
     if name == "tiny":
         return tiny
     full = load_config("i2v_512_v1.0")
-    unet = replace(full.unet, model_channels=32, num_head_channels=32, context_dim=tiny.unet.context_dim)
+    unet = replace(full.unet, model_channels=32, num_head_channels=8, context_dim=tiny.unet.context_dim)
     vae = replace(full.vae, ch=32)  # the official layout (x8 downsampling) at a quarter of the width
     return replace(full, name="small", unet=unet, vae=vae, text_clip=tiny.text_clip,
                    image_clip=tiny.image_clip, resampler=tiny.resampler)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -59,7 +59,9 @@ class ResultItem:
         return self.folder / VIDEO
 
     def question(self) -> Question:
-        return read_question(self.folder / QUESTION_DIR, domain=self.metadata["question"]["domain"])
+        """The question as the model saw it (its copy in `question/`), with its own id and domain."""
+        q = read_question(self.folder / QUESTION_DIR, domain=self.metadata["question"]["domain"])
+        return replace(q, id=self.metadata["question"]["id"])
 
     def video(self) -> Video:
         return read_mp4(self.video_path)

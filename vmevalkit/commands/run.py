@@ -1,0 +1,75 @@
+"""`vmevalkit run`: run models on questions into an experiment folder (with no flags: the built-in demo)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vmevalkit.errors import UserError
+
+HELP = """Run every model on every question; outputs go to OUTPUT_DIR/EXPERIMENT/<model>/<domain>_task/<id>/.
+With no flags: the built-in demo (3 questions, the controls and the untrained videocrafter-tiny, on the CPU).
+A rerun skips finished items and regenerates those made with other settings."""
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """`["steps=25", "guidance=7.5"]` → `{"steps": "25", "guidance": "7.5"}`."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {pair}: write it as key=value, e.g. --set steps=25")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("run", help="run models on questions (no flags: a CPU demo)", description=HELP)
+    p.add_argument("--models", nargs="+", metavar="ID", help="model ids, comma- or space-separated "
+                   "(default: videocrafter-tiny; see `vmevalkit models`)")
+    p.add_argument("--experiment", help="experiment name (default: the questions folder's name, or 'demo')")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--questions", type=Path, metavar="DIR",
+                        help="question folders: a dataset root of <domain>_task/<id>/ or a folder of <id>/ folders")
+    source.add_argument("--tasks", nargs="+", metavar="NAME", help="generate questions with built-in tasks "
+                        "(comma- or space-separated; see `vmevalkit tasks`)")
+    p.add_argument("--n", type=int, default=5,
+                   help="questions per task with --tasks, made with seeds --seed .. --seed+N-1 (default 5)")
+    p.add_argument("--difficulty", help="task difficulty with --tasks (default: the task's difficulties take turns)")
+    p.add_argument("--output-dir", type=Path, default=Path("outputs"), help="where experiments go (default outputs)")
+    p.add_argument("--seed", type=int, default=0, help="run seed; each question's seed is derived from it (default 0)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto: cuda when torch sees a GPU)")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"],
+                   help="model precision (default auto: the model's own)")
+    p.add_argument("--limit", type=int, help="run only the first N questions")
+    p.add_argument("--fit", default="letterbox", choices=["letterbox", "crop", "stretch"],
+                   help="how a first frame is fitted to the model's resolution (default letterbox)")
+    p.add_argument("--no-controls", action="store_true",
+                   help="do not run the controls static (lower bound) and oracle (upper bound)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="a model setting, repeatable: --set steps=25 --set guidance=7.5 (applies to every "
+                        "selected model that has it; `vmevalkit models --settings` lists them)")
+    p.add_argument("--cache-dir", type=Path, help="weights folder (default $VMEVALKIT_WEIGHTS or "
+                   "~/.cache/vmevalkit/weights)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice; on a busy machine "
+                   "1 is often fastest for small models)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vmevalkit.runner import DEFAULT_MODELS, RunOptions, run_experiment
+
+    opts = RunOptions(
+        models=_split(args.models) or list(DEFAULT_MODELS), experiment=args.experiment, output_dir=args.output_dir,
+        questions=args.questions, tasks=_split(args.tasks), n=args.n, difficulty=args.difficulty, seed=args.seed,
+        device=args.device, dtype=args.dtype, limit=args.limit, fit=args.fit, controls=not args.no_controls,
+        overrides=parse_sets(args.sets), cache_dir=args.cache_dir, threads=args.threads,
+        progress=not args.no_progress)
+    return run_experiment(opts).exit_code

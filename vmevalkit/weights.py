@@ -1,0 +1,164 @@
+"""Model weights on disk: where they live, fetching them from the Hugging Face Hub, their sha256 records,
+and converting a trusted `.ckpt` to `.safetensors`.
+
+Layout: `<weights root>/<model id>/<filename>` with `<filename>.json` beside it recording the source repo,
+revision, size and sha256. The root is `--cache-dir`, else `$VMEVALKIT_WEIGHTS`, else
+`~/.cache/vmevalkit/weights`. A `.safetensors` file with the same stem (made by `vmevalkit weights convert`)
+is preferred over the `.ckpt`: it loads without pickle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vmevalkit.atomic import atomic_path, write_json
+from vmevalkit.errors import CheckpointError, UserError
+
+ENV_VAR = "VMEVALKIT_WEIGHTS"
+DEFAULT_ROOT = Path("~/.cache/vmevalkit/weights")
+_CHUNK = 8 << 20
+
+
+@dataclass(frozen=True)
+class WeightsSpec:
+    """Where a model's checkpoint comes from: a Hugging Face repo and file, and the engine config it needs.
+
+    `alt_repo_ids` are other names the same file is published under; they are tried in order when the
+    first repo cannot be found."""
+
+    repo_id: str
+    filename: str
+    config: str | None = None
+    alt_repo_ids: tuple[str, ...] = ()
+    revision: str | None = None
+
+
+def weights_root(cache_dir: str | os.PathLike | None = None) -> Path:
+    """The folder that holds every model's weights: `cache_dir`, else $VMEVALKIT_WEIGHTS, else ~/.cache."""
+    chosen = cache_dir or os.environ.get(ENV_VAR) or DEFAULT_ROOT
+    return Path(chosen).expanduser()
+
+
+def weights_path(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where `download` puts the model's checkpoint (whether or not it is there yet)."""
+    return weights_root(cache_dir) / model_id / spec.filename
+
+
+def find_weights(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | None = None) -> Path | None:
+    """The checkpoint to load: a converted `.safetensors` beside the download if present, else the download."""
+    path = weights_path(model_id, spec, cache_dir)
+    for candidate in (path.with_suffix(".safetensors"), path):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def fetch_command(model_id: str, cache_dir: str | os.PathLike | None = None) -> str:
+    """The exact command that fetches a model's weights into `cache_dir` (or the default root)."""
+    extra = f" --cache-dir {cache_dir}" if cache_dir else ""
+    return f"vmevalkit weights download {model_id}{extra}"
+
+
+def record_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """The JSON record beside a weights file, if it exists, parses, and still matches the file's size."""
+    try:
+        record = json.loads(record_path(path).read_text(encoding="utf-8"))
+        size = path.stat().st_size
+    except (OSError, json.JSONDecodeError):
+        return None
+    return record if isinstance(record, dict) and record.get("size") == size else None
+
+
+def write_record(path: Path, **fields: Any) -> dict[str, Any]:
+    """Hash `path` and write its record (sha256, size, and `fields`) beside it."""
+    record = {"file": path.name, "size": path.stat().st_size, "sha256": sha256_file(path),
+              "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **fields}
+    write_json(record_path(path), record)
+    return record
+
+
+def weights_hash(path: Path) -> str:
+    """The sha256 of a weights file, from its record when the record matches, else computed and recorded."""
+    record = read_record(path)
+    if record and isinstance(record.get("sha256"), str):
+        return record["sha256"]
+    return write_record(path)["sha256"]
+
+
+def download(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | None = None, *,
+             force: bool = False) -> Path:
+    """Fetch a model's checkpoint through huggingface_hub (resumes partial downloads) and record its sha256.
+
+    A file already present with a matching record is not fetched again unless `force`."""
+    path = weights_path(model_id, spec, cache_dir)
+    if not force and path.is_file() and read_record(path):
+        return path
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+
+    problems = []
+    for repo_id in (spec.repo_id, *spec.alt_repo_ids):
+        try:
+            fetched = hf_hub_download(repo_id, spec.filename, revision=spec.revision, local_dir=path.parent,
+                                      force_download=force)
+        except (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError) as e:
+            problems.append(f"{repo_id}: {str(e).splitlines()[0]}")
+            continue
+        except Exception as e:  # network, auth, disk: one clear line, no traceback
+            raise UserError(f"downloading {spec.filename} for {model_id} from {repo_id} failed: "
+                            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}; check the network "
+                            f"(or HF_ENDPOINT / HF_TOKEN) and rerun `{fetch_command(model_id, cache_dir)}`, "
+                            "which resumes") from e
+        fetched = Path(fetched)
+        if fetched.resolve() != path.resolve():
+            os.replace(fetched, path)
+        write_record(path, model=model_id, repo_id=repo_id, revision=spec.revision or "main")
+        return path
+    raise UserError(f"could not find {spec.filename} for {model_id} on the Hugging Face Hub ({'; '.join(problems)})")
+
+
+def convert(ckpt: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+    """Write a checkpoint's flat state dict as `.safetensors` (atomically) and record its sha256.
+
+    The input is read with `weights_only=True`, so a file that would run code is refused."""
+    from safetensors.torch import save_file
+
+    from vmevalkit.models.videocrafter.checkpoint import read_state_dict
+
+    ckpt = Path(ckpt)
+    out = Path(out) if out else ckpt.with_suffix(".safetensors")
+    if out.resolve() == ckpt.resolve():
+        raise UserError(f"{out}: the output would overwrite the input; pass --out with another name")
+    if out.suffix != ".safetensors":
+        raise UserError(f"{out}: the output name must end in .safetensors")
+    state = read_state_dict(ckpt)
+    seen: set[int] = set()
+    tensors = {}
+    for key, tensor in state.items():  # safetensors refuses tensors that share memory: give each its own
+        ptr = tensor.untyped_storage().data_ptr()
+        tensors[key] = tensor.contiguous() if ptr not in seen else tensor.clone().contiguous()
+        seen.add(ptr)
+    try:
+        with atomic_path(out) as tmp:
+            save_file(tensors, str(tmp), metadata={"format": "pt", "source": ckpt.name})
+    except OSError as e:
+        raise CheckpointError(f"{out}: could not write ({e.strerror or e}); choose another --out") from e
+    write_record(out, converted_from=ckpt.name)
+    return out
