@@ -8,7 +8,7 @@ import pytest
 from experiment_tree import card_questions, noise_frames, write_controls, write_item
 from PIL import Image
 
-from vmevalkit.questions import Question, read_question, scan_questions
+from vmevalkit.questions import Question, read_question
 from vmevalkit.report.leaderboard import build_leaderboard
 from vmevalkit.results import SCORES, VIDEO
 from vmevalkit.scoring import pipeline
@@ -141,13 +141,12 @@ def _cli(*args, cwd):
                           text=True, timeout=120)
 
 
-def test_score_command_on_the_older_kit_questions(tmp_path, test_questions):
-    out = tmp_path / "outputs"
-    write_controls(out / "exp1", scan_questions(test_questions)[0])
+def test_score_command(experiment):
+    out = experiment.parent
     done = _cli("score", "--experiment", "exp1", "--output-dir", str(out), cwd=out)
     assert done.returncode == 0, done.stderr
     assert "scored 10 item(s)" in done.stdout
-    assert len((out / "exp1" / SCORES).read_text().splitlines()) == 10
+    assert len((experiment / SCORES).read_text().splitlines()) == 10
     rerun = _cli("score", "--experiment", "exp1", "--output-dir", str(out), "--quiet", cwd=out)
     assert rerun.returncode == 0 and "scored 0 item(s); 10 already scored" in rerun.stdout
     missing = _cli("score", "--experiment", "nope", "--output-dir", str(out), cwd=out)
