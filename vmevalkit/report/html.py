@@ -29,7 +29,7 @@ table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:
 th{background:#f3f3f3}tr.control td{color:#666;font-style:italic;background:#fafafa}
 .question{border-top:2px solid #ddd;margin-top:1.5em;padding-top:.5em}
 .frames{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
-figure{margin:0;max-width:340px}figure img,figure video{max-width:320px;max-height:240px;border:1px solid #ccc}
+figure{margin:0;width:320px}figure img,figure video{width:320px;height:240px;object-fit:contain;background:#f4f4f4;border:1px solid #ccc}
 .badge{display:inline-block;padding:1px 6px;margin:2px;border-radius:3px;font-size:.85em}
 .yes{background:#d4f4d4}.no{background:#f8d4d4}.err{background:#eee;color:#a00}
 .prompt{white-space:pre-wrap;background:#f8f8f8;padding:.5em}
