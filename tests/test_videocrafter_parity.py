@@ -148,3 +148,12 @@ def test_vae_encode_decode(case):
         assert rel(logvar, g["vae_posterior_logvar"]) <= SINGLE
         assert rel(pipe.vae.decode(g["image_latent"] / 0.18215), g["image_latent_decoded"]) <= SINGLE
         assert rel(pipe.model.decode(g["ddim_samples"]), g["video"]) <= SINGLE
+
+
+def test_guidance_call_on_shared_latents_matches_two_official_calls(case):
+    """One UNet call with the latents once and the contexts [cond; uncond] gives both official outputs."""
+    kind, pipe, g, args, _ = case
+    with torch.inference_mode():
+        both = pipe.unet(g["unet_x"], torch.tensor([500]), torch.cat([g["c_crossattn"], g["uc_crossattn"]]), g["fps"])
+    assert both.shape[0] == 2
+    assert rel(both[:1], g["eps_cond_t500"]) <= SINGLE and rel(both[1:], g["eps_uncond_t500"]) <= SINGLE

@@ -62,8 +62,9 @@ def test_image_changes_the_video(pipe, image, base):
 
 
 def _batch_sizes(pipe, run):
+    """(latent batch, context batch) of every UNet call."""
     sizes = []
-    hook = pipe.unet.register_forward_pre_hook(lambda m, args: sizes.append(args[0].shape[0]))
+    hook = pipe.unet.register_forward_pre_hook(lambda m, args: sizes.append((args[0].shape[0], args[2].shape[0])))
     try:
         run()
     finally:
@@ -73,12 +74,12 @@ def _batch_sizes(pipe, run):
 
 def test_guidance_runs_both_branches_in_one_batched_call(pipe, image):
     sizes = _batch_sizes(pipe, lambda: pipe(image, "x", seed=1, guidance_scale=7.5, **ARGS))
-    assert sizes == [2] * 4  # cond + uncond together, once per step
+    assert sizes == [(1, 2)] * 4  # one call per step: the shared latents with [cond; uncond] contexts
 
 
 def test_guidance_scale_one_runs_no_unconditional_branch(pipe, image):
     sizes = _batch_sizes(pipe, lambda: pipe(image, "x", seed=1, guidance_scale=1.0, **ARGS))
-    assert sizes == [1] * 4
+    assert sizes == [(1, 1)] * 4
 
 
 def test_output_types(pipe, image):

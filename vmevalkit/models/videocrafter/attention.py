@@ -88,6 +88,8 @@ class BasicTransformerBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         x = x + self.attn1(self.norm1(x))
+        if context is not None and context.shape[0] != x.shape[0]:
+            x = x.repeat(context.shape[0] // x.shape[0], 1, 1)  # shared input: the guidance branches part here
         x = x + self.attn2(self.norm2(x), context)
         return x + self.ff(self.norm3(x))
 
@@ -95,7 +97,8 @@ class BasicTransformerBlock(nn.Module):
 class SpatialTransformer(nn.Module):
     """Attention over the pixels of each frame, with cross-attention to the text (+ image) context.
 
-    Input and output are ((b t), c, h, w); GroupNorm statistics are per frame."""
+    Input and output are ((b t), c, h, w); GroupNorm statistics are per frame. When the context holds k
+    times the input's batch (classifier-free guidance on a shared input), the output has k times the batch."""
 
     def __init__(self, channels: int, heads: int, dim_head: int, context_dim: int, depth: int = 1,
                  image_attention: bool = False):
@@ -112,7 +115,9 @@ class SpatialTransformer(nn.Module):
         y = self.proj_in(self.norm(x).flatten(2).transpose(1, 2))
         for block in self.transformer_blocks:
             y = block(y, context)
-        return x + self.proj_out(y).transpose(1, 2).reshape(bt, c, h, w)
+        if y.shape[0] != bt:
+            x = x.repeat(y.shape[0] // bt, 1, 1, 1)
+        return x + self.proj_out(y).transpose(1, 2).reshape(y.shape[0], c, h, w)
 
 
 class TemporalTransformer(nn.Module):

@@ -71,15 +71,14 @@ def make_schedule(alphas_cumprod: torch.Tensor, num_steps: int, eta: float,
 def guided(unet: Callable[..., torch.Tensor], cond: torch.Tensor, uncond: torch.Tensor | None,
            guidance_scale: float, **unet_kwargs) -> Model:
     """eps function with classifier-free guidance: eps_u + scale (eps_c - eps_u), cond and uncond in one
-    batched UNet call. With guidance_scale == 1 (or no uncond) only the conditional branch runs."""
+    UNet call whose context is [cond; uncond] on the shared latents (the UNet runs the layers before the
+    first cross-attention once). With guidance_scale == 1 (or no uncond) only the conditional branch runs."""
     if uncond is None or guidance_scale == 1.0:
         return lambda x, t: unet(x, t, context=cond, **unet_kwargs)
     context = torch.cat([cond, uncond])
-    kwargs = {k: torch.cat([v, v]) if isinstance(v, torch.Tensor) and v.numel() > 1 else v
-              for k, v in unet_kwargs.items()}
 
     def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        e_cond, e_uncond = unet(torch.cat([x, x]), t, context=context, **kwargs).chunk(2)
+        e_cond, e_uncond = unet(x, t, context=context, **unet_kwargs).chunk(2)
         return e_uncond + guidance_scale * (e_cond - e_uncond)
 
     return eps

@@ -81,11 +81,11 @@ class ResBlock(nn.Module):
         if temporal_conv:
             self.temopral_conv = TemporalConvBlock(out_channels)
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor, batch: int) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, emb: torch.Tensor, frames: int) -> torch.Tensor:
         h = self.in_layers(x) + self.emb_layers(emb).type(x.dtype)[:, :, None, None]
         h = self.skip_connection(x) + self.out_layers(h)
         if hasattr(self, "temopral_conv"):
-            h = _frames_in_batch(self.temopral_conv(_frames_apart(h, batch)))
+            h = _frames_in_batch(self.temopral_conv(_frames_apart(h, frames)))
         return h
 
 
@@ -107,10 +107,10 @@ class Upsample(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
-def _frames_apart(x: torch.Tensor, batch: int) -> torch.Tensor:
+def _frames_apart(x: torch.Tensor, frames: int) -> torch.Tensor:
     """((b t), c, h, w) -> (b, c, t, h, w)"""
     bt, c, h, w = x.shape
-    return x.view(batch, bt // batch, c, h, w).transpose(1, 2)
+    return x.view(bt // frames, frames, c, h, w).transpose(1, 2)
 
 
 def _frames_in_batch(x: torch.Tensor) -> torch.Tensor:
@@ -119,15 +119,20 @@ def _frames_in_batch(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(b * t, c, h, w)
 
 
-def _run(block: nn.Sequential, h: torch.Tensor, emb: torch.Tensor, context: torch.Tensor, batch: int) -> torch.Tensor:
+def _widen(x: torch.Tensor, batch: int) -> torch.Tensor:
+    """Repeat a shared-input tensor along the batch once the guidance branches have parted."""
+    return x if x.shape[0] == batch else x.repeat(batch // x.shape[0], *[1] * (x.dim() - 1))
+
+
+def _run(block: nn.Sequential, h: torch.Tensor, emb: torch.Tensor, context: torch.Tensor, frames: int) -> torch.Tensor:
     """Apply each layer of a block with the inputs it takes."""
     for layer in block:
         if isinstance(layer, ResBlock):
-            h = layer(h, emb, batch)
+            h = layer(h, _widen(emb, h.shape[0]), frames)
         elif isinstance(layer, SpatialTransformer):
             h = layer(h, context)
         elif isinstance(layer, TemporalTransformer):
-            h = _frames_in_batch(layer(_frames_apart(h, batch)))
+            h = _frames_in_batch(layer(_frames_apart(h, frames)))
         else:
             h = layer(h)
     return h
@@ -135,7 +140,11 @@ def _run(block: nn.Sequential, h: torch.Tensor, emb: torch.Tensor, context: torc
 
 class UNetModel(nn.Module):
     """eps-prediction UNet. `forward(x, t, context, fps)`: x is (b, 4, t, h, w), t (b,) timesteps,
-    context (b, tokens, context_dim), fps an int or (b,) tensor."""
+    context (b, tokens, context_dim), fps an int or (b,) tensor.
+
+    The context may hold k*b rows for one x (classifier-free guidance: [cond; uncond] on the same
+    latents); the layers before the first cross-attention then run once on the shared input, and the
+    output has k*b rows, exactly as if x had been repeated k times."""
 
     def __init__(self, cfg: UNetConfig):
         super().__init__()
@@ -201,17 +210,19 @@ class UNetModel(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor,
                 fps: int | torch.Tensor = 16) -> torch.Tensor:
         b, _, frames, _, _ = x.shape
+        if context.shape[0] % b:
+            raise ValueError(f"context batch {context.shape[0]} is not a multiple of the latent batch {b}")
         t = t.to(x.device).expand(b) if t.numel() == 1 else t.to(x.device)
         emb = self.embed(t, fps).repeat_interleave(frames, dim=0)
         context = context.to(x.dtype).repeat_interleave(frames, dim=0)
         h = _frames_in_batch(x)
         skips = []
         for i, block in enumerate(self.input_blocks):
-            h = _run(block, h, emb, context, b)
+            h = _run(block, h, emb, context, frames)
             if i == 0 and self.cfg.addition_attention:
-                h = _run(self.init_attn, h, emb, context, b)
+                h = _run(self.init_attn, h, emb, context, frames)
             skips.append(h)
-        h = _run(self.middle_block, h, emb, context, b)
+        h = _run(self.middle_block, h, emb, context, frames)
         for block in self.output_blocks:
-            h = _run(block, torch.cat([h, skips.pop()], dim=1), emb, context, b)
-        return _frames_apart(self.out(h), b)
+            h = _run(block, torch.cat([h, _widen(skips.pop(), h.shape[0])], dim=1), emb, context, frames)
+        return _frames_apart(_widen(self.out(h), context.shape[0]), frames)
