@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from experiment_tree import card_questions, write_controls, write_item
 
+from vmevalkit.errors import UserError
 from vmevalkit.report import leaderboard_text, write_report
 from vmevalkit.report.leaderboard import ALL, build_leaderboard, choose_row
 from vmevalkit.report.stats import agreement, bootstrap_interval
@@ -125,6 +126,8 @@ def test_agreement_between_scorers_that_judged_the_same_items(experiment):
     assert board.cells[("model-a", ALL)].correct == 4  # the human verdict outranks the similarity scorer
     only_similarity = build_leaderboard(experiment, "similarity", resamples=200)
     assert only_similarity.cells[("model-a", ALL)].correct == 3
+    with pytest.raises(UserError, match="it has: human, similarity"):
+        build_leaderboard(experiment, "simlarity")
     assert "human vs similarity | 4 | 75.0%" in leaderboard_text(experiment)
 
 

@@ -154,6 +154,9 @@ def build_leaderboard(experiment_dir: str | os.PathLike, policy: str = "auto", r
     items = load_items(experiment_dir, policy)
     if not items:
         raise UserError(f"{experiment_dir}: no results found (expected <model>/<domain>_task/<question>/metadata.json)")
+    scorers = {name for item in items for name in item.rows}
+    if policy != "auto" and scorers and not any(policy in (s, scorer_kind(s)) for s in scorers):
+        raise UserError(f"no verdicts from scorer {policy!r} in this experiment; it has: {', '.join(sorted(scorers))}")
     tasks = sorted({item.domain for item in items})
     models = sorted({item.model for item in items})
     cells = {}
