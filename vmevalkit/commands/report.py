@@ -1,0 +1,39 @@
+"""`vmevalkit report`: the leaderboard of an experiment as Markdown, CSV, JSON and an HTML page."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vmevalkit.commands._experiment import add_experiment_options, experiment_dir
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report", help="models x tasks success rates with 95%% bootstrap intervals (md, csv, json, html)",
+        description="Build the leaderboard from scores.jsonl: success rates per model and task with 95%% "
+        "bootstrap intervals, the controls as reference rows, scorer agreement, and an HTML page with the videos.")
+    add_experiment_options(p)
+    p.add_argument("--scorer", default="auto", metavar="NAME",
+                   help="whose verdicts count: auto (exact > human > vlm > similarity, per item), or a scorer such "
+                   "as human, similarity, vlm, vlm:MODEL")
+    p.add_argument("--out", type=Path, metavar="DIR", help="where to write the report (default: EXPERIMENT/report)")
+    p.add_argument("--resamples", type=int, default=10_000, metavar="N", help="bootstrap resamples (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--embed-limit-mb", type=float, default=64.0, metavar="MB",
+                   help="embed the videos in the HTML page when together they are at most this size, else link them")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vmevalkit.errors import UserError
+    from vmevalkit.report import write_report
+
+    if args.resamples < 100:
+        raise UserError("--resamples must be at least 100 for a usable interval")
+    _, paths = write_report(experiment_dir(args), args.out, args.scorer, args.resamples, args.seed,
+                            args.embed_limit_mb)
+    print(paths["markdown"].read_text(encoding="utf-8"))
+    for path in paths.values():
+        print(f"wrote {path}")
+    return 0

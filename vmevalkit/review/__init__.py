@@ -1,0 +1,1 @@
+"""The local human review page: `vmevalkit review`."""

@@ -1,0 +1,218 @@
+"""A local web page for checking items by eye; each verdict becomes a `human` row in scores.jsonl.
+
+The server binds to 127.0.0.1 by default. There it answers only requests whose Host header names
+the loopback address it serves (against DNS rebinding). It serves only the files of known items (by index, never
+by path), and records a verdict only with the per-session token embedded in its page (against
+cross-site requests from other pages in the same browser).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import ipaddress
+import json
+import os
+import re
+import secrets
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from vmevalkit.errors import UserError
+from vmevalkit.questions import FINAL_FRAME, FIRST_FRAME, PROMPT
+from vmevalkit.results import LAST_FRAME, QUESTION_DIR, VIDEO, ResultItem, iter_items
+from vmevalkit.scoring.base import Score
+from vmevalkit.scoring.rows import append_row, file_sha256, latest_rows, make_row, read_rows, scorer_kind
+
+HUMAN = "human"
+HUMAN_VERSION = "1"
+MEDIA = {"video.mp4": (VIDEO, "video/mp4"), "first.png": (f"{QUESTION_DIR}/{FIRST_FRAME}", "image/png"),
+         "expected.png": (f"{QUESTION_DIR}/{FINAL_FRAME}", "image/png"), "last.png": (LAST_FRAME, "image/png")}
+TOKEN_HEADER = "X-Review-Token"
+MAX_NOTE = 2000
+
+
+def human_row(item: ResultItem, correct: bool, reviewer: str, note: str = "") -> dict[str, Any]:
+    """The scores.jsonl row for one reviewer's verdict on the item's current video."""
+    score = Score(HUMAN, HUMAN_VERSION, correct, 1.0 if correct else 0.0,
+                  details={"reviewer": reviewer, **({"note": note} if note else {})})
+    task = item.question().metadata.get("task")
+    return make_row(item, HUMAN, HUMAN_VERSION, score, file_sha256(item.video_path), task)
+
+
+class ReviewServer:
+    """Serves the review page for one experiment; `start()` runs it in a background thread."""
+
+    def __init__(self, experiment_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 0,
+                 reviewer: str = "reviewer", blind: bool = False):
+        self.root = Path(experiment_dir)
+        self.items = [i for i in iter_items(self.root) if i.ok and i.video_path.is_file()]
+        if not self.items:
+            raise UserError(f"{self.root}: no finished videos to review")
+        self.reviewer = reviewer
+        self.blind = blind
+        self.token = secrets.token_urlsafe(24)
+        self._lock = threading.Lock()
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), self._handler())
+        except OSError as e:
+            raise UserError(f"cannot listen on {host}:{port} ({e}); pick another --port") from e
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+    def host_allowed(self, header: str | None) -> bool:
+        """On loopback, only requests addressed to this machine by name or number (not a rebound domain)."""
+        host, port = self.httpd.server_address[:2]
+        if not ipaddress.ip_address(host).is_loopback:
+            return True  # served to the network on purpose: any name that reaches it is fine
+        return header in {f"{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]")}
+
+    def item_list(self) -> list[dict[str, Any]]:
+        """What the page shows for each item, with the verdicts recorded so far."""
+        by_item: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        for (model, question, scorer), row in latest_rows(read_rows(self.root)).items():
+            by_item.setdefault((model, question), {})[scorer] = row
+        out = []
+        for index, item in enumerate(self.items):
+            folder = item.folder / QUESTION_DIR
+            prompt = (folder / PROMPT).read_text(encoding="utf-8", errors="replace").strip() \
+                if (folder / PROMPT).is_file() else ""
+            rows = by_item.get((item.model, item.question_key), {})
+            human = rows.get(HUMAN)
+            entry = {"index": index, "question": item.question_key, "prompt": prompt,
+                     "media": {name: f"/media/{index}/{name}" for name, (rel, _) in MEDIA.items()
+                               if (item.folder / rel).is_file()},
+                     "human": None if human is None else {"correct": human["correct"],
+                                                          "note": human["details"].get("note", "")}}
+            if not self.blind:
+                entry["model"] = item.model
+                entry["scores"] = {s: r["correct"] for s, r in sorted(rows.items()) if scorer_kind(s) != HUMAN}
+            out.append(entry)
+        if self.blind:  # shuffled within each question (fixed for the session), so the order hides the model
+            out.sort(key=lambda e: (e["question"], hashlib.sha256(f"{self.token}:{e['index']}".encode()).digest()))
+        return out
+
+    def record(self, index: int, correct: bool, note: str) -> dict[str, Any]:
+        row = human_row(self.items[index], correct, self.reviewer, note)
+        with self._lock:
+            append_row(self.root, row)
+        return row
+
+    def page(self) -> bytes:
+        template = resources.files("vmevalkit.review").joinpath("page.html").read_text(encoding="utf-8")
+        return (template.replace("{{TOKEN}}", self.token).replace("{{EXPERIMENT}}", html.escape(self.root.name))
+                .replace("{{BLIND}}", "true" if self.blind else "false").encode("utf-8"))
+
+    def start(self) -> "ReviewServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.1,), daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (Ctrl-C)."""
+        try:
+            self.httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.httpd.server_close()
+
+    def stop(self) -> None:
+        """Stop a server started with `start()`."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _json(self, status: int, obj: Any) -> None:
+                self._send(status, json.dumps(obj).encode("utf-8"), "application/json")
+
+            def _host_ok(self) -> bool:
+                if server.host_allowed(self.headers.get("Host")):
+                    return True
+                self._json(HTTPStatus.FORBIDDEN, {"error": "unexpected Host header"})
+                return False
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                if not self._host_ok():
+                    return
+                path = self.path.split("?", 1)[0]
+                if path == "/":
+                    self._send(HTTPStatus.OK, server.page(), "text/html; charset=utf-8")
+                elif path == "/api/items":
+                    self._json(HTTPStatus.OK, server.item_list())
+                elif match := re.fullmatch(r"/media/(\d+)/([a-z0-9_.]+)", path):
+                    self._media(int(match.group(1)), match.group(2))
+                else:
+                    self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+            do_HEAD = do_GET
+
+            def _media(self, index: int, name: str) -> None:
+                if index >= len(server.items) or name not in MEDIA:
+                    return self._json(HTTPStatus.NOT_FOUND, {"error": "no such item file"})
+                rel, content_type = MEDIA[name]
+                path = server.items[index].folder / rel
+                if not path.is_file():
+                    return self._json(HTTPStatus.NOT_FOUND, {"error": "no such item file"})
+                data = path.read_bytes()
+                match = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
+                if match and data and (match.group(1) or match.group(2)):  # media players ask for byte ranges
+                    start_s, end_s = match.groups()
+                    start = int(start_s) if start_s else max(0, len(data) - int(end_s))
+                    end = min(int(end_s), len(data) - 1) if start_s and end_s else len(data) - 1
+                    if start > end:
+                        return self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", content_type,
+                                          {"Content-Range": f"bytes */{len(data)}"})
+                    return self._send(HTTPStatus.PARTIAL_CONTENT, data[start:end + 1], content_type,
+                                      {"Content-Range": f"bytes {start}-{end}/{len(data)}", "Accept-Ranges": "bytes"})
+                self._send(HTTPStatus.OK, data, content_type, {"Accept-Ranges": "bytes"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                if not self._host_ok():
+                    return
+                if self.path != "/api/verdict":
+                    return self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+                if not secrets.compare_digest(self.headers.get(TOKEN_HEADER, ""), server.token):
+                    return self._json(HTTPStatus.FORBIDDEN, {"error": "missing or wrong review token"})
+                try:
+                    length = int(self.headers.get("Content-Length", "0"))
+                    body = json.loads(self.rfile.read(min(length, 1 << 16)))
+                    index, correct = body["index"], body["correct"]
+                    note = str(body.get("note", ""))[:MAX_NOTE]
+                    if not isinstance(index, int) or not 0 <= index < len(server.items) or not isinstance(correct, bool):
+                        raise ValueError("index must be an item number and correct true or false")
+                except (ValueError, KeyError, TypeError) as e:
+                    return self._json(HTTPStatus.BAD_REQUEST, {"error": f"bad verdict: {e}"})
+                try:
+                    row = server.record(index, correct, note)
+                except (UserError, OSError) as e:
+                    return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(e)})
+                self._json(HTTPStatus.OK, {"ok": True, "row": row})
+
+        return Handler

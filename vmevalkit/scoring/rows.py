@@ -1,0 +1,88 @@
+"""Rows of `scores.jsonl`: one JSON object per (model, question, scorer) verdict, appended atomically.
+
+A row holds the item (`model`, `question` key, `domain`, `task`), the scorer (`scorer`, `version`, and
+the `method`/`method_version` its Score named), the verdict (`correct`: true/false, or null with `error`), `score` in [0, 1], `details`,
+the sha256 of the video it judged and when. Later rows supersede earlier ones for the same
+(model, question, scorer), so re-scoring and human corrections only ever append.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from vmevalkit.atomic import append_line
+from vmevalkit.results import SCORES, ResultItem
+from vmevalkit.scoring.base import Score
+
+RowKey = tuple[str, str, str]  # (model, question key, scorer)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def scorer_kind(scorer: str) -> str:
+    """`vlm:qwen2-vl` -> `vlm`; other scorer names are their own kind."""
+    return scorer.split(":", 1)[0]
+
+
+def make_row(item: ResultItem, scorer: str, version: str, score: Score, video_sha256: str,
+             task: str | None) -> dict[str, Any]:
+    meta_q = item.metadata["question"]
+    return {
+        "model": item.model,
+        "question": item.question_key,
+        "domain": meta_q["domain"],
+        "task": task,
+        "scorer": scorer,
+        "version": version,
+        "method": score.scorer,
+        "method_version": score.version,
+        "correct": score.correct,
+        "score": score.score,
+        "details": score.details,
+        "error": score.error,
+        "video_sha256": video_sha256,
+        "scored_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def append_row(experiment_dir: str | os.PathLike, row: dict[str, Any]) -> None:
+    append_line(Path(experiment_dir) / SCORES, json.dumps(row, sort_keys=True, default=str))
+
+
+def read_rows(experiment_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Every readable row in file order; a line that is not a JSON object is reported and skipped."""
+    path = Path(experiment_dir) / SCORES
+    if not path.is_file():
+        return []
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                print(f"warning: {path}:{number}: skipped a broken line ({e})", file=sys.stderr)
+                continue
+            if isinstance(row, dict) and {"model", "question", "scorer"} <= row.keys():
+                rows.append(row)
+            else:
+                print(f"warning: {path}:{number}: skipped a line that is not a score row", file=sys.stderr)
+    return rows
+
+
+def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[RowKey, dict[str, Any]]:
+    """The last row for each (model, question, scorer)."""
+    return {(r["model"], r["question"], r["scorer"]): r for r in rows}
