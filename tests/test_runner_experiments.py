@@ -381,26 +381,26 @@ def test_tasks_are_generated_into_the_experiment_with_their_solutions(tmp_path, 
     assert "unknown task 'nope'" in capsys.readouterr().err
 
 
-def test_demo_questions_are_valid_and_deterministic(tmp_path):
-    from vmevalkit.demo import demo_questions
-
-    first, second = demo_questions(), demo_questions()
-    assert [q.fingerprint for q in first] == [q.fingerprint for q in second]
-    assert len({q.domain for q in first}) == 3
-    for q in first:
-        back = read_question(write_question(q, tmp_path))
-        assert back.fingerprint == q.fingerprint and back.final_frame is not None
-        diff = np.abs(np.asarray(q.first_frame, int) - np.asarray(q.final_frame, int))
-        assert diff.max() > 0  # the answer differs from the question
-
-
-def test_demo_runs_with_controls_in_process(tmp_path, capsys):
-    assert main(["run", "--output-dir", str(tmp_path), "--no-progress", "--models", "static", "--no-controls"]) == 0
+def test_demo_runs_with_controls_in_process_and_ends_with_the_leaderboard(tmp_path, capsys):
+    assert main(["run", "--output-dir", str(tmp_path), "--no-progress", "--models", "static"]) == 0
     exp = tmp_path / "demo"
-    assert sorted(i.question_key for i in iter_items(exp)) == [
-        "grid_fill_task/demo_grid_0", "maze_task/demo_maze_0", "shape_match_task/demo_shapes_0"]
-    assert (exp / "questions" / "maze_task" / "demo_maze_0" / "final_frame.png").is_file()
+    assert sorted(i.question_key for i in iter_items(exp) if i.model == "static") == [
+        "counting_task/counting_0000", "maze_task/maze_0000", "sudoku_task/sudoku_0000"]
+    assert (exp / "questions" / "maze_task" / "maze_0000" / "ground_truth.mp4").is_file()
     assert os.path.isfile(exp / "experiment.json")
+    rows = [json.loads(line) for line in (exp / "scores.jsonl").read_text().splitlines()]
+    assert {(r["model"], r["scorer"], r["correct"]) for r in rows} == {("static", "exact", False),
+                                                                       ("oracle", "exact", True)}
+    printed = capsys.readouterr().out
+    assert "## Leaderboard: demo" in printed
+    assert "| oracle (control) | 100.0% [100.0, 100.0] 3/3" in printed
+    assert "| static (control) | 0.0% [0.0, 0.0] 0/3" in printed
+
+
+def test_no_score_leaves_scoring_for_later(tmp_path, capsys):
+    assert main(["run", "--output-dir", str(tmp_path), "--no-progress", "--models", "static", "--no-controls",
+                 "--no-score", "--limit", "1"]) == 0
+    assert not (tmp_path / "demo" / "scores.jsonl").exists() and "Leaderboard" not in capsys.readouterr().out
 
 
 def test_threads_flag_sets_torch_threads(tmp_path, qs, slide, capsys):

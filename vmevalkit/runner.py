@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -45,13 +45,13 @@ from vmevalkit.questions import (
     read_question,
     save_png,
     scan_questions,
-    write_question,
 )
 from vmevalkit.results import EXPERIMENT, LAST_FRAME, METADATA, QUESTION_DIR, VIDEO, read_item
 from vmevalkit.video import motion_stats, write_mp4
 
 DEFAULT_MODELS = ("videocrafter-tiny",)
 DEMO_EXPERIMENT = "demo"
+DEMO_TASKS = ("maze", "sudoku", "counting")  # the no-flags demo: one easy question of each
 MODEL_INPUT = "model_input.png"  # the first frame exactly as the model received it (after the fit)
 STAGING = ".staging"
 VERSIONED_PACKAGES = ("torch", "open_clip_torch", "av", "numpy", "pillow", "huggingface_hub", "safetensors")
@@ -78,6 +78,7 @@ class RunOptions:
     cache_dir: Path | None = None
     threads: int | None = None  # torch CPU threads; None: torch's default
     progress: bool = True
+    score: bool = True  # end with `vmevalkit score --scorer auto` and print the leaderboard
 
 
 @dataclass
@@ -152,11 +153,6 @@ def settings_per_model(specs: list[ModelSpec], overrides: dict[str, str]) -> dic
             for spec in specs}
 
 
-def _write_and_reread(questions: list[Question], root: Path) -> list[Question]:
-    folders = [write_question(q, root) for q in questions]
-    return [read_question(f, domain=q.domain) for f, q in zip(folders, questions)]
-
-
 def generate_task_questions(opts: RunOptions, root: Path) -> list[Question]:
     """Make `opts.n` questions per task with the built-in generators into `root/<task>_task/<task>_<seed>/`
     (with the solution video as ground_truth.mp4; see vmevalkit.tasks.generate_questions) and read them back."""
@@ -180,9 +176,8 @@ def gather_questions(opts: RunOptions, experiment_dir: Path) -> tuple[list[Quest
     elif opts.tasks:
         questions = generate_task_questions(opts, experiment_dir / "questions")
     else:
-        from vmevalkit.demo import demo_questions
-
-        questions = _write_and_reread(demo_questions(), experiment_dir / "questions")
+        demo = replace(opts, tasks=list(DEMO_TASKS), n=1, difficulty="easy")
+        questions = generate_task_questions(demo, experiment_dir / "questions")
     if opts.limit is not None:
         questions = questions[: max(opts.limit, 0)]
     return questions, problems
@@ -359,7 +354,27 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     result = RunResult(experiment_dir, tallies, problems)
     _finish_record(experiment_dir, run_record, result)
     print_summary(result, out)
+    if opts.score and any(t.ok or t.skipped for t in tallies):
+        print_leaderboard(experiment_dir, out)
     return result
+
+
+def print_leaderboard(experiment_dir: Path, out: TextIO) -> None:
+    """Score the experiment with the automatic scorers (exact for built-in tasks, else similarity; resumable)
+    and print the leaderboard."""
+    from vmevalkit.report import leaderboard_text
+    from vmevalkit.scoring.pipeline import score_experiment
+
+    summary = score_experiment(experiment_dir, "auto")
+    print(file=out)
+    print(leaderboard_text(experiment_dir), file=out)
+    for error in summary.errors:
+        print(f"scoring error: {error}", file=out)
+    where = f"--experiment {experiment_dir.name}"
+    if experiment_dir.parent != Path("outputs"):
+        where += f" --output-dir {experiment_dir.parent}"
+    print(f"scores: {experiment_dir / 'scores.jsonl'}; full report: vmevalkit report {where}; "
+          f"check by eye: vmevalkit review {where}", file=out)
 
 
 def _run_model(exp: Experiment, spec: ModelSpec, settings: dict[str, Any], device: str,
@@ -531,5 +546,3 @@ def print_summary(result: RunResult, out: TextIO) -> None:
         print(f"{failed} item(s) failed; the error is in each item's metadata.json; rerun to retry them.", file=out)
     print(f"outputs: {result.experiment_dir}/<model>/<domain>_task/<question_id>/ "
           f"(video.mp4, last_frame.png, metadata.json); run log: {result.experiment_dir / EXPERIMENT}", file=out)
-    if importlib.util.find_spec("vmevalkit.commands.score") is not None:
-        print(f"next: vmevalkit score --experiment {result.experiment_dir.name}", file=out)

@@ -8,8 +8,9 @@ from pathlib import Path
 from vmevalkit.errors import UserError
 
 HELP = """Run every model on every question; outputs go to OUTPUT_DIR/EXPERIMENT/<model>/<domain>_task/<id>/.
-With no flags: the built-in demo (3 questions, the controls and the untrained videocrafter-tiny, on the CPU).
-A rerun skips finished items and regenerates those made with other settings."""
+With no flags: the built-in demo (an easy maze, Sudoku and counting question; the controls and the untrained
+videocrafter-tiny, on the CPU). A rerun skips finished items and regenerates those made with other settings.
+The run ends by scoring (exact scorers for built-in tasks, else the similarity scorer) and printing the leaderboard."""
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -60,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice; on a busy machine "
                    "1 is often fastest for small models)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-score", action="store_true", help="do not score and print the leaderboard at the end "
+                   "(`vmevalkit score` does it later)")
     p.set_defaults(func=run)
 
 
@@ -71,5 +74,5 @@ def run(args: argparse.Namespace) -> int:
         questions=args.questions, tasks=_split(args.tasks), n=args.n, difficulty=args.difficulty, seed=args.seed,
         device=args.device, dtype=args.dtype, limit=args.limit, fit=args.fit, controls=not args.no_controls,
         overrides=parse_sets(args.sets), cache_dir=args.cache_dir, threads=args.threads,
-        progress=not args.no_progress)
+        progress=not args.no_progress, score=not args.no_score)
     return run_experiment(opts).exit_code
