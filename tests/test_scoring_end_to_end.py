@@ -22,10 +22,11 @@ def _cli(*args, cwd):
 
 def test_runner_controls_then_score_and_report_rank_oracle_above_static_on_every_question(tmp_path, test_questions):
     _cli("run", "--questions", str(test_questions), "--models", "static,oracle", "--experiment", "older",
-         "--output-dir", "outputs", "--no-progress", cwd=tmp_path)
+         "--output-dir", "outputs", "--no-progress", "--no-score", cwd=tmp_path)
     exp = tmp_path / "outputs" / "older"
     printed = _cli("score", "--experiment", "older", cwd=tmp_path)
     assert "scored 10 item(s)" in printed
+    assert "scored 0 item(s); 10 already scored" in _cli("score", "--experiment", "older", cwd=tmp_path)
     rows = latest_rows(read_rows(exp))
     scores = {(model, question): row["score"] for (model, question, _), row in rows.items()}
     questions = sorted({q for _, q in scores})
