@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vmevalkit.models.videocrafter.unet import Upsample  # nearest x2 then a 3x3 conv, as in the UNet
+
 
 @dataclass(frozen=True)
 class AutoencoderConfig:
@@ -73,15 +75,6 @@ class Downsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(F.pad(x, (0, 1, 0, 1)))
-
-
-class Upsample(nn.Module):
-    def __init__(self, channels: int):
-        super().__init__()
-        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
 def _level(blocks: list[ResnetBlock], resample: nn.Module | None, name: str) -> nn.Module:
