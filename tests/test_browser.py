@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from experiment_tree import card_questions, write_controls, write_item
 
+from vmevalkit.hashing import sha256_file
 from vmevalkit.report import write_report
 from vmevalkit.report.leaderboard import build_leaderboard
 from vmevalkit.results import iter_items
 from vmevalkit.review.server import ReviewServer
 from vmevalkit.scoring.pipeline import score_experiment
-from vmevalkit.scoring.rows import file_sha256, read_rows
+from vmevalkit.scoring.rows import read_rows
 
 CHROMIUM = os.environ.get("VMEVALKIT_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -96,7 +97,7 @@ def test_a_verdict_clicked_in_the_review_page_lands_in_scores(browser, experimen
     assert [(r["model"], r["question"], r["correct"]) for r in human] == [
         (first.model, first.question_key, False), (server.items[1].model, server.items[1].question_key, True)]
     assert human[0]["details"] == {"reviewer": "tester", "note": "card missing"}
-    assert human[0]["video_sha256"] == file_sha256(first.video_path)
+    assert human[0]["video_sha256"] == sha256_file(first.video_path)
     # the human verdict now decides that item on the leaderboard, and agreement with the similarity scorer shows
     board = build_leaderboard(experiment, resamples=200)
     decided = {(i.model, i.question): i.chosen["scorer"] for i in board.items}

@@ -14,8 +14,15 @@ from vmevalkit.errors import UserError
 from vmevalkit.results import read_item
 from vmevalkit.scoring.pipeline import score_experiment
 from vmevalkit.scoring.rows import latest_rows, read_rows
-from vmevalkit.scoring.vlm import (RUBRIC, RUBRIC_VERSION, EndpointError, MalformedAnswer, VLMConfig, VLMJudge,
-                                   parse_rating)
+from vmevalkit.scoring.vlm import (
+    RUBRIC,
+    RUBRIC_VERSION,
+    EndpointError,
+    MalformedAnswer,
+    VLMConfig,
+    VLMJudge,
+    parse_rating,
+)
 from vmevalkit.video import Video
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,6 @@ is preferred over the `.ckpt`: it loads without pickle."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -18,10 +17,10 @@ from typing import Any
 
 from vmevalkit.atomic import atomic_path, write_json
 from vmevalkit.errors import CheckpointError, UserError
+from vmevalkit.hashing import sha256_file
 
 ENV_VAR = "VMEVALKIT_WEIGHTS"
 DEFAULT_ROOT = Path("~/.cache/vmevalkit/weights")
-_CHUNK = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -66,14 +65,6 @@ def fetch_command(model_id: str, cache_dir: str | os.PathLike | None = None) -> 
 
 def record_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_record(path: Path) -> dict[str, Any] | None:

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from vmevalkit.errors import UserError
+from vmevalkit.hashing import sha256_file
 from vmevalkit.report.stats import Agreement, agreement, bootstrap_interval
 from vmevalkit.results import iter_items
-from vmevalkit.scoring.rows import file_sha256, read_rows, scorer_kind
+from vmevalkit.scoring.rows import read_rows, scorer_kind
 
 SCORER_PRECEDENCE = ("exact", "human", "vlm", "similarity")
 CONTROL_MODELS = ("oracle", "static")
@@ -108,7 +109,7 @@ def load_items(experiment_dir: str | os.PathLike, policy: str = "auto") -> list[
     items = []
     for item in iter_items(experiment_dir):
         has_video = item.ok and item.video_path.is_file()
-        sha = file_sha256(item.video_path) if has_video else None
+        sha = sha256_file(item.video_path) if has_video else None
         rows = {name: row for name, row in by_item.get((item.model, item.question_key), {}).items()
                 if has_video and row.get("video_sha256", sha) == sha}
         items.append(ItemResult(

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from vmevalkit.errors import UserError
+from vmevalkit.hashing import sha256_file
 from vmevalkit.questions import FINAL_FRAME, FIRST_FRAME, PROMPT
 from vmevalkit.results import LAST_FRAME, QUESTION_DIR, VIDEO, ResultItem, iter_items
 from vmevalkit.scoring.base import Score
-from vmevalkit.scoring.rows import append_row, file_sha256, latest_rows, make_row, read_rows, scorer_kind
+from vmevalkit.scoring.rows import append_row, latest_rows, make_row, read_rows, scorer_kind
 
 HUMAN = "human"
 HUMAN_VERSION = "1"
@@ -41,7 +42,7 @@ def human_row(item: ResultItem, correct: bool, reviewer: str, note: str = "") ->
     score = Score(HUMAN, HUMAN_VERSION, correct, 1.0 if correct else 0.0,
                   details={"reviewer": reviewer, **({"note": note} if note else {})})
     task = item.question().metadata.get("task")
-    return make_row(item, HUMAN, HUMAN_VERSION, score, file_sha256(item.video_path), task)
+    return make_row(item, HUMAN, HUMAN_VERSION, score, sha256_file(item.video_path), task)
 
 
 class ReviewServer:

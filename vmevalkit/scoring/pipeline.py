@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 from vmevalkit.errors import UserError
+from vmevalkit.hashing import sha256_file
 from vmevalkit.questions import Question
 from vmevalkit.results import ResultItem, iter_items
 from vmevalkit.scoring import SCORER_CHOICES
 from vmevalkit.scoring.base import Score
-from vmevalkit.scoring.rows import append_row, file_sha256, latest_rows, make_row, read_rows
+from vmevalkit.scoring.rows import append_row, latest_rows, make_row, read_rows
 from vmevalkit.scoring.similarity import SimilarityScorer
 from vmevalkit.scoring.vlm import EndpointError
 from vmevalkit.tasks import all_tasks
@@ -131,7 +132,7 @@ def _jobs(root: Path, choice: str, judge: ItemScorer | None, summary: ScoringSum
         if isinstance(scorer, str):
             summary.not_applicable.append(f"{label}: {scorer}")
             continue
-        sha = file_sha256(item.video_path)
+        sha = sha256_file(item.video_path)
         previous = done.get((item.model, item.question_key, scorer.name))
         if (previous and previous.get("video_sha256") == sha and previous.get("version") == scorer.version
                 and (previous.get("error") is None or not scorer.retry_errors)):

@@ -8,7 +8,6 @@ the sha256 of the video it judged and when. Later rows supersede earlier ones fo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -21,14 +20,6 @@ from vmevalkit.results import SCORES, ResultItem
 from vmevalkit.scoring.base import Score
 
 RowKey = tuple[str, str, str]  # (model, question key, scorer)
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def scorer_kind(scorer: str) -> str:
