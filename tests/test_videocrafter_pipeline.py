@@ -112,3 +112,14 @@ def test_size_that_the_model_cannot_take_is_a_clear_error(pipe, image):
 def test_i2v_needs_an_image(pipe):
     with pytest.raises(UserError, match="first frame"):
         pipe(None, "x", **ARGS)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float16, 0.05), (torch.bfloat16, 0.15)])
+def test_half_precision_weights_run_and_stay_near_float32(pipe, image, dtype, tolerance):
+    """The GPU precisions, exercised on the CPU: weights in half precision, schedule and DDIM update in float32."""
+    low = tiny_pipeline(device="cpu", dtype=dtype)
+    assert low.unet.out[2].weight.dtype == dtype and low.model.alphas_cumprod.dtype == torch.float32
+    ref = pipe(image, "a ball", seed=1, output_type="pt", **ARGS)
+    out = low(image, "a ball", seed=1, output_type="pt", **ARGS)
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
+    assert ((out - ref).abs().mean() / ref.abs().mean()).item() < tolerance
