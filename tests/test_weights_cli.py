@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import huggingface_hub
 import pytest
@@ -30,11 +31,25 @@ def _not_found(message):
 
 
 class FakeHub:
-    """Stands in for hf_hub_download: serves files from a dict {(repo, filename): bytes}, records calls."""
+    """Stands in for hf_hub_download: serves files from a dict {(repo, filename): bytes}, records calls.
 
-    def __init__(self, files):
+    `metadata` stands in for get_hf_file_metadata: the ETag is the sha256 of `hub_bytes` when given (a file
+    the Hub holds other bytes for), else of the file served; `hub_bytes=b""` means the Hub sends no sha256."""
+
+    def __init__(self, files, hub_bytes=None):
         self.files = files
+        self.hub_bytes = hub_bytes
         self.calls = []
+
+    def install(self, monkeypatch):
+        monkeypatch.setattr(huggingface_hub, "hf_hub_download", self)
+        monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", self.metadata)
+        return self
+
+    def metadata(self, url, **kwargs):
+        served = next(iter(self.files.values()))
+        etag = "" if self.hub_bytes == b"" else hashlib.sha256(self.hub_bytes or served).hexdigest()
+        return SimpleNamespace(etag=f'"{etag}"', commit_hash="c0ffee" * 6 + "c0ff")
 
     def __call__(self, repo_id, filename, *, revision=None, local_dir=None, force_download=False, **kwargs):
         self.calls.append({"repo_id": repo_id, "filename": filename, "local_dir": Path(local_dir),
@@ -51,9 +66,7 @@ class FakeHub:
 
 @pytest.fixture
 def hub(monkeypatch):
-    fake = FakeHub({("VideoCrafter/Image2Video-512", "model.ckpt"): PAYLOAD})
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake)
-    return fake
+    return FakeHub({("VideoCrafter/Image2Video-512", "model.ckpt"): PAYLOAD}).install(monkeypatch)
 
 
 def test_download_records_sha256_and_is_not_repeated(hub, tmp_path, capsys):
@@ -63,12 +76,30 @@ def test_download_records_sha256_and_is_not_repeated(hub, tmp_path, capsys):
     record = json.loads((tmp_path / "videocrafter2-512" / "model.ckpt.json").read_text())
     assert record["sha256"] == hashlib.sha256(PAYLOAD).hexdigest() and record["size"] == len(PAYLOAD)
     assert record["repo_id"] == "VideoCrafter/Image2Video-512" and record["model"] == "videocrafter2-512"
+    assert record["hub_sha256"] == record["sha256"] and len(record["commit"]) == 40
     assert hub.calls[0]["local_dir"] == tmp_path / "videocrafter2-512"
     assert record["sha256"] in capsys.readouterr().out
     assert main(["weights", "download", "videocrafter2-512", "--cache-dir", str(tmp_path)]) == 0
     assert len(hub.calls) == 1  # present with a matching record: not fetched again
     assert main(["weights", "download", "videocrafter2-512", "--cache-dir", str(tmp_path), "--force"]) == 0
     assert len(hub.calls) == 2 and hub.calls[1]["force"]
+
+
+def test_a_download_that_differs_from_the_hubs_sha256_is_deleted(monkeypatch, tmp_path, capsys):
+    FakeHub({("VideoCrafter/Image2Video-512", "model.ckpt"): PAYLOAD}, hub_bytes=b"other").install(monkeypatch)
+    assert main(["weights", "download", "videocrafter2-512", "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "differs from the Hub's " + hashlib.sha256(b"other").hexdigest() in err and "was deleted" in err
+    assert "Traceback" not in err and not any((tmp_path / "videocrafter2-512").glob("model.ckpt*"))
+    assert weights.find_weights("videocrafter2-512", get_spec("videocrafter2-512").weights, tmp_path) is None
+
+
+def test_a_download_the_hub_gives_no_sha256_for_is_kept_and_marked_unchecked(monkeypatch, tmp_path, capsys):
+    FakeHub({("VideoCrafter/Image2Video-512", "model.ckpt"): PAYLOAD}, hub_bytes=b"").install(monkeypatch)
+    assert main(["weights", "download", "videocrafter2-512", "--cache-dir", str(tmp_path)]) == 0
+    assert "not checked: the Hub gave no sha256" in capsys.readouterr().out
+    record = json.loads((tmp_path / "videocrafter2-512" / "model.ckpt.json").read_text())
+    assert record["hub_sha256"] is None and record["sha256"] == hashlib.sha256(PAYLOAD).hexdigest()
 
 
 def test_env_var_sets_the_cache_and_the_flag_wins(hub, tmp_path, monkeypatch):
@@ -81,22 +112,20 @@ def test_env_var_sets_the_cache_and_the_flag_wins(hub, tmp_path, monkeypatch):
 
 
 def test_download_falls_back_to_the_other_published_name(monkeypatch, tmp_path):
-    fake = FakeHub({("VideoCrafter/Image2Video-512-v1.0", "model.ckpt"): PAYLOAD})
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake)
+    fake = FakeHub({("VideoCrafter/Image2Video-512-v1.0", "model.ckpt"): PAYLOAD}).install(monkeypatch)
     path = weights.download("videocrafter2-512", get_spec("videocrafter2-512").weights, tmp_path)
     assert [c["repo_id"] for c in fake.calls] == ["VideoCrafter/Image2Video-512", "VideoCrafter/Image2Video-512-v1.0"]
     assert weights.read_record(path)["repo_id"] == "VideoCrafter/Image2Video-512-v1.0"
 
 
 def test_download_failures_are_one_clear_line(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download",
-                        FakeHub({("VideoCrafter/VideoCrafter2", "model.ckpt"): None}))
+    FakeHub({("VideoCrafter/VideoCrafter2", "model.ckpt"): None}).install(monkeypatch)
     assert main(["weights", "download", "videocrafter2-t2v-512", "--cache-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "Traceback" not in err
     assert "ConnectionError: Temporary failure in name resolution" in err
     assert f"vmevalkit weights download videocrafter2-t2v-512 --cache-dir {tmp_path}" in err
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", FakeHub({}))
+    FakeHub({}).install(monkeypatch)
     with pytest.raises(UserError, match="could not find model.ckpt for videocrafter2-512"):
         weights.download("videocrafter2-512", get_spec("videocrafter2-512").weights, tmp_path)
     assert main(["weights", "download", "static", "--cache-dir", str(tmp_path)]) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,9 @@ def download(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | No
              force: bool = False) -> Path:
     """Fetch a model's checkpoint through huggingface_hub (resumes partial downloads) and record its sha256.
 
-    A file already present with a matching record is not fetched again unless `force`."""
+    The sha256 is checked against the Hub's (a mismatch deletes the file and fails); the record also keeps
+    the commit the file came from. A file already present with a matching record is not fetched again
+    unless `force`."""
     path = weights_path(model_id, spec, cache_dir)
     if not force and path.is_file() and read_record(path):
         return path
@@ -120,9 +123,31 @@ def download(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | No
         fetched = Path(fetched)
         if fetched.resolve() != path.resolve():
             os.replace(fetched, path)
-        write_record(path, model=model_id, repo_id=repo_id, revision=spec.revision or "main")
+        hub_sha256, commit = hub_file_facts(repo_id, spec)
+        record = write_record(path, model=model_id, repo_id=repo_id, revision=spec.revision or "main",
+                              commit=commit, hub_sha256=hub_sha256)
+        if hub_sha256 and record["sha256"] != hub_sha256:
+            path.unlink(missing_ok=True)
+            record_path(path).unlink(missing_ok=True)
+            raise UserError(f"{path}: sha256 {record['sha256']} differs from the Hub's {hub_sha256} for "
+                            f"{repo_id}/{spec.filename}, so the download is corrupt and was deleted; rerun "
+                            f"`{fetch_command(model_id, cache_dir)}`")
         return path
     raise UserError(f"could not find {spec.filename} for {model_id} on the Hugging Face Hub ({'; '.join(problems)})")
+
+
+def hub_file_facts(repo_id: str, spec: WeightsSpec) -> tuple[str | None, str | None]:
+    """The Hub's sha256 of the file and the commit it was served from, each None when the Hub does not say.
+
+    For files stored with Git LFS (every checkpoint) the Hub's ETag is the file's sha256."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    try:
+        meta = get_hf_file_metadata(hf_hub_url(repo_id, spec.filename, revision=spec.revision))
+    except Exception:  # the file is already here; without the Hub's answer it stays unverified, not lost
+        return None, None
+    etag = (meta.etag or "").strip('"').lower()
+    return (etag if re.fullmatch(r"[0-9a-f]{64}", etag) else None), meta.commit_hash
 
 
 def convert(ckpt: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:

@@ -48,7 +48,8 @@ def download(args: argparse.Namespace) -> int:
           f"{weights.weights_root(args.cache_dir) / args.model}")
     path = weights.download(args.model, spec, args.cache_dir, force=args.force)
     record = weights.read_record(path) or {}
-    print(f"{args.model}: {path} ({record.get('size', 0) / 1e9:.2f} GB, sha256 {record.get('sha256')})")
+    check = "matches the Hub's" if record.get("hub_sha256") else "not checked: the Hub gave no sha256"
+    print(f"{args.model}: {path} ({record.get('size', 0) / 1e9:.2f} GB, sha256 {record.get('sha256')}, {check})")
     return 0
 
 
