@@ -30,6 +30,15 @@ def test_write_then_read_round_trip(tmp_path):
     assert back.fingerprint == q.fingerprint
 
 
+def test_the_fingerprint_follows_the_ground_truth_video(tmp_path, test_questions):
+    shutil.copytree(test_questions / "test_0003", tmp_path / "q")
+    before = read_question(tmp_path / "q").fingerprint
+    assert read_question(tmp_path / "q").fingerprint == before
+    video = tmp_path / "q" / "ground_truth.mp4"
+    video.write_bytes(video.read_bytes() + b"\0")  # another solution video: the oracle's result must not be reused
+    assert read_question(tmp_path / "q").fingerprint != before
+
+
 @pytest.mark.parametrize("breakage, fragment", [
     (lambda d: (d / "first_frame.png").unlink(), "first_frame.png: missing"),
     (lambda d: (d / "first_frame.png").write_bytes(b"not a png"), "first_frame.png: not a readable image"),

@@ -19,6 +19,7 @@ from PIL import Image
 
 from vmevalkit.atomic import atomic_path, write_json, write_text
 from vmevalkit.errors import QuestionError, UserError
+from vmevalkit.hashing import sha256_file
 from vmevalkit.images import load_rgb
 
 FIRST_FRAME = "first_frame.png"
@@ -50,7 +51,7 @@ class Question:
 
     @property
     def fingerprint(self) -> str:
-        """A hash of everything a model sees or a scorer uses, so a changed question is not reused."""
+        """A hash of everything a model (or the oracle) sees or a scorer uses, so a changed question is not reused."""
         h = hashlib.sha256()
         h.update(self.prompt.encode("utf-8"))
         for image in (self.first_frame, self.final_frame):
@@ -58,6 +59,8 @@ class Question:
                 h.update(repr(image.size).encode())
                 h.update(image.tobytes())
         h.update(json.dumps(self.metadata, sort_keys=True, default=str).encode())
+        if self.ground_truth is not None:  # what the `oracle` control shows
+            h.update(sha256_file(self.ground_truth).encode())
         return h.hexdigest()[:16]
 
 
