@@ -200,6 +200,17 @@ def test_failed_items_are_retried(tmp_path, qs, slide):
     assert (exp / "slide" / "toy_task" / "q0" / "metadata.json").stat().st_mtime_ns == untouched
 
 
+@pytest.mark.parametrize("broken", [b'{"status": "ok", "model": "sl\xffide"}', b"[1, 2]", b"null", b'{"status": "o',
+                                    b'{"status": "ok"}', b'{"status": "ok", "model": "slide", "question": "q2"}'])
+def test_a_broken_metadata_json_means_unfinished_and_is_redone(tmp_path, qs, slide, broken):
+    assert run(tmp_path, "--models", "slide", "--no-controls") == 0
+    exp = tmp_path / "out" / "exp"
+    (exp / "slide" / "toy_task" / "q2" / "metadata.json").write_bytes(broken)
+    assert run(tmp_path, "--models", "slide", "--no-controls") == 0
+    assert read_item(exp / "slide" / "toy_task" / "q2").ok
+    assert sorted(i.question_key for i in iter_items(exp)) == ["toy_task/q0", "toy_task/q1", "toy_task/q2"]
+
+
 def test_a_model_that_cannot_load_fails_its_items_only(tmp_path, qs, monkeypatch, capsys):
     monkeypatch.setattr(models, "_REGISTRY", dict(models._REGISTRY))
 

@@ -81,6 +81,17 @@ def test_failed_unreadable_and_unscorable_items_never_stop_the_batch(experiment,
     assert score_experiment(experiment, "auto").scored == 0
 
 
+@pytest.mark.parametrize("broken", [b'{"status": "ok\xff"}', b"[]", b'{"status": "ok", "model": "oracle"'])
+def test_a_broken_metadata_json_is_skipped_with_a_warning(experiment, questions, capsys, broken):
+    meta = experiment / "oracle" / questions[0].key / "metadata.json"
+    meta.write_bytes(broken)
+    summary = score_experiment(experiment, "auto")
+    assert summary.scored == 9 and not summary.errors
+    assert f"warning: {meta}: " in capsys.readouterr().err
+    assert ("oracle", questions[0].key) not in _verdicts(experiment)
+    assert len(build_leaderboard(experiment, resamples=100).items) == 9
+
+
 class ToyTask(Task):
     """A built-in task stand-in: solved when the last frame is mostly red."""
 

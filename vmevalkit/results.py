@@ -13,13 +13,15 @@ after the video, so a half-written item never looks finished."""
 
 from __future__ import annotations
 
-import json
 import os
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from vmevalkit.errors import JSONFileError
 from vmevalkit.geometry import Fit
+from vmevalkit.jsonfile import read_json_object
 from vmevalkit.questions import Question, read_question
 from vmevalkit.video import Video, read_mp4
 
@@ -71,19 +73,38 @@ class ResultItem:
         return Fit.from_dict(fit) if fit else None
 
 
-def read_item(folder: str | os.PathLike) -> ResultItem | None:
-    """The item in `folder`, or None when it has no readable metadata yet (never finished)."""
+def _describes_item(metadata: dict[str, Any]) -> bool:
+    """Whether metadata has what ResultItem reads: the model and the question's domain and id."""
+    question = metadata.get("question")
+    return (isinstance(metadata.get("model"), str) and isinstance(question, dict)
+            and isinstance(question.get("domain"), str) and isinstance(question.get("id"), str))
+
+
+def load_item(folder: str | os.PathLike) -> ResultItem:
+    """The item in `folder`; raises JSONFileError naming its metadata.json when that is missing or broken."""
     path = Path(folder) / METADATA
+    metadata = read_json_object(path)
+    if not _describes_item(metadata):
+        raise JSONFileError(f"{path}: lacks the model or the question's domain and id")
+    return ResultItem(Path(folder), metadata)
+
+
+def read_item(folder: str | os.PathLike) -> ResultItem | None:
+    """The item in `folder`, or None when its metadata is missing or broken (never finished: redo it)."""
     try:
-        return ResultItem(Path(folder), json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError):
+        return load_item(folder)
+    except JSONFileError:
         return None
 
 
 def iter_items(experiment_dir: str | os.PathLike) -> Iterator[ResultItem]:
-    """Every item with metadata under an experiment, in (model, domain, question) order."""
+    """Every item with readable metadata under an experiment, in (model, domain, question) order; a broken
+    metadata.json is reported on stderr and its item left out (`vmevalkit run` redoes it)."""
     root = Path(experiment_dir)
     for meta in sorted(root.glob(f"*/*/*/{METADATA}")):
-        item = read_item(meta.parent)
-        if item is not None:
-            yield item
+        try:
+            item = load_item(meta.parent)
+        except JSONFileError as e:
+            print(f"warning: {e}; skipped that item (rerun `vmevalkit run` to redo it)", file=sys.stderr)
+            continue
+        yield item
