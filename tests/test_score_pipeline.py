@@ -81,6 +81,19 @@ def test_failed_unreadable_and_unscorable_items_never_stop_the_batch(experiment,
     assert score_experiment(experiment, "auto").scored == 0
 
 
+@pytest.mark.parametrize("line", [b'{"model": "oracle\xff", "question": "q", "scorer": "exact"}\n', b"[1, 2]\n",
+                                  b'{"model": ["oracle"], "question": "q", "scorer": "exact"}\n',
+                                  b'{"model": "oracle", "question": "q", "scorer": "exact", "correct": "yes"}\n'])
+def test_a_bad_row_in_scores_is_skipped_with_its_line_number(experiment, capsys, line):
+    score_experiment(experiment, "auto")
+    with open(experiment / SCORES, "ab") as f:
+        f.write(line)
+    assert score_experiment(experiment, "auto").already_scored == 10
+    board = build_leaderboard(experiment, resamples=100)
+    assert board.scored == 10
+    assert f"warning: {experiment / SCORES}:11: skipped" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("broken", [b'{"status": "ok\xff"}', b"[]", b'{"status": "ok", "model": "oracle"'])
 def test_a_broken_metadata_json_is_skipped_with_a_warning(experiment, questions, capsys, broken):
     meta = experiment / "oracle" / questions[0].key / "metadata.json"
