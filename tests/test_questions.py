@@ -76,3 +76,12 @@ def test_an_unreadable_prompt_is_a_question_error(tmp_path, test_questions, monk
     monkeypatch.setattr(Path, "read_bytes", denied)
     with pytest.raises(QuestionError, match="prompt.txt: cannot be read \\(Permission denied\\)"):
         read_question(folder)
+
+
+@pytest.mark.parametrize("domain", ["../../escaped", "a/b", ["chess"], ".hidden"])
+def test_a_metadata_domain_that_is_not_a_plain_name_is_a_question_error(tmp_path, domain):
+    q = Question(id="x", domain="chess", prompt="mate", first_frame=Image.new("RGB", (4, 4)),
+                 metadata={"domain": domain})
+    folder = write_question(q, tmp_path)
+    with pytest.raises(QuestionError, match="question_metadata.json: domain .* must be letters"):
+        read_question(folder)

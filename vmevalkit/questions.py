@@ -73,6 +73,17 @@ def is_question_dir(path: Path) -> bool:
     return path.is_dir() and ((path / FIRST_FRAME).exists() or (path / PROMPT).exists())
 
 
+def _metadata_domain(metadata: dict, meta_path: Path) -> str | None:
+    """The domain named in a question's metadata, if any; it becomes a folder name, so it must be a plain one."""
+    domain = metadata.get("domain")
+    if not domain:
+        return None
+    if not isinstance(domain, str) or not _ID_RE.match(domain):
+        raise QuestionError(f"{meta_path}: domain {domain!r} must be letters, digits, '.', '_' or '-' "
+                            "(it names the output folder); fix it or drop the key")
+    return domain
+
+
 def read_question(folder: str | os.PathLike, domain: str | None = None) -> Question:
     """Read one question folder; raise QuestionError naming the file and the fix when it is invalid."""
     folder = Path(folder)
@@ -108,7 +119,7 @@ def read_question(folder: str | os.PathLike, domain: str | None = None) -> Quest
         except JSONFileError as e:
             raise QuestionError(f"{e}; fix or delete the file") from e
     if domain is None:
-        domain = str(metadata.get("domain") or _domain_of(folder.parent.name))
+        domain = _metadata_domain(metadata, meta_path) or _domain_of(folder.parent.name)
     gt = folder / GROUND_TRUTH
     return Question(id=qid, domain=domain, prompt=prompt, first_frame=first_frame, final_frame=final_frame,
                     metadata=metadata, ground_truth=gt if gt.is_file() else None, source=folder)
