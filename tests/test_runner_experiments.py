@@ -301,6 +301,15 @@ def test_unwritable_output_dir_is_a_clear_error(tmp_path, qs, capsys):
     assert f"{blocker / 'out'}" in err and "cannot write outputs there" in err and "--output-dir" in err
 
 
+@pytest.mark.parametrize("broken", [b'{"runs": ["\xff"]}', b"[]", b'{"runs": [{"started"'])
+def test_a_broken_run_log_is_started_afresh(tmp_path, qs, slide, broken):
+    (tmp_path / "out" / "exp").mkdir(parents=True)
+    (tmp_path / "out" / "exp" / "experiment.json").write_bytes(broken)
+    assert run(tmp_path, "--models", "slide", "--no-controls", "--no-score") == 0
+    runs = json.loads((tmp_path / "out" / "exp" / "experiment.json").read_text())["runs"]
+    assert len(runs) == 1 and runs[0]["exit_code"] == 0
+
+
 def test_limit_and_default_experiment_name(tmp_path, qs, slide):
     assert main(["run", "--questions", str(qs), "--output-dir", str(tmp_path / "out"), "--no-progress",
                  "--models", "slide", "--limit", "2"]) == 0

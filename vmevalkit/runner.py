@@ -28,6 +28,7 @@ import vmevalkit
 from vmevalkit.atomic import write_json
 from vmevalkit.errors import UserError
 from vmevalkit.geometry import POLICIES, Fit
+from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.models import (
     CONTROLS,
     ModelSpec,
@@ -506,11 +507,8 @@ def _start_record(exp: Experiment, specs: list[ModelSpec], settings: dict, devic
 
 def _append_run(experiment_dir: Path, record: dict[str, Any], replace_last: bool = False) -> None:
     path = experiment_dir / EXPERIMENT
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        runs = data["runs"] if isinstance(data, dict) and isinstance(data.get("runs"), list) else []
-    except (OSError, json.JSONDecodeError):
-        runs = []
+    data = json_object_or_none(path) or {}
+    runs = data["runs"] if isinstance(data.get("runs"), list) else []
     if replace_last and runs:
         runs[-1] = record
     else:
