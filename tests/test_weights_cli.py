@@ -126,6 +126,15 @@ def test_a_stale_record_is_ignored_and_the_hash_recomputed(tmp_path):
     assert weights.weights_hash(path) == hashlib.sha256(b"other content").hexdigest()
 
 
+def test_a_broken_record_is_ignored_and_the_hash_recomputed(tmp_path):
+    path = tmp_path / "w.ckpt"
+    path.write_bytes(b"one")
+    for broken in (b'{"size": 3, "sha256": "\xff"}', b"[3]"):
+        weights.record_path(path).write_bytes(broken)
+        assert weights.read_record(path) is None
+        assert weights.weights_hash(path) == hashlib.sha256(b"one").hexdigest()
+
+
 def test_convert_writes_safetensors_with_the_same_tensors(tmp_path, capsys):
     shared = torch.arange(6, dtype=torch.float32)
     state = {"a.weight": shared, "b.weight": shared, "c.bias": torch.ones(2, 3).t()}  # shared and non-contiguous
