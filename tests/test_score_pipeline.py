@@ -1,5 +1,6 @@
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 from experiment_tree import card_questions, noise_frames, write_controls, write_item
 from PIL import Image
 
+from vmevalkit.cli import main
 from vmevalkit.questions import Question, read_question
 from vmevalkit.report.leaderboard import build_leaderboard
 from vmevalkit.results import SCORES, VIDEO
@@ -177,6 +179,25 @@ def test_score_command(experiment):
     assert missing.returncode == 2 and "no such experiment" in missing.stderr and "exp1" in missing.stderr
     no_judge = _cli("score", "--experiment", "exp1", "--output-dir", str(out), "--scorer", "vlm", cwd=out)
     assert no_judge.returncode == 2 and "VMEVALKIT_VLM_BASE_URL" in no_judge.stderr
+
+
+def _hint(printed: str, before: str, after: str | None = None) -> list[str]:
+    """The words of the command printed after `before` (up to `after`), as a shell would split them."""
+    text = printed.split(before, 1)[1]
+    return shlex.split(text.split(after, 1)[0] if after else text.splitlines()[0])
+
+
+def test_the_next_command_printed_by_score_works_as_typed(tmp_path, questions, capsys, monkeypatch):
+    exp = tmp_path / "my outputs" / "exp 1;x"
+    write_controls(exp, questions[:1])
+    assert main(["score", "--experiment", exp.name, "--output-dir", str(exp.parent), "--quiet"]) == 0
+    command = _hint(capsys.readouterr().out, "next: ")
+    assert command == ["vmevalkit", "report", "--experiment", exp.name, "--output-dir", str(exp.parent)]
+    assert main(command[1:] + ["--resamples", "100"]) == 0
+    monkeypatch.chdir(tmp_path)
+    write_controls(tmp_path / "outputs" / "exp2", questions[:1])
+    assert main(["score", "--experiment", "exp2", "--quiet"]) == 0
+    assert _hint(capsys.readouterr().out, "next: ") == ["vmevalkit", "report", "--experiment", "exp2"]
 
 
 def test_a_broken_line_in_scores_is_skipped_not_fatal(experiment, capsys):

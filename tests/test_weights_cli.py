@@ -4,6 +4,7 @@ list/path, convert to safetensors, and the setup.sh wrappers."""
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,13 @@ def test_download_failures_are_one_clear_line(monkeypatch, tmp_path, capsys):
         weights.download("videocrafter2-512", get_spec("videocrafter2-512").weights, tmp_path)
     assert main(["weights", "download", "static", "--cache-dir", str(tmp_path)]) == 2
     assert "static has no weights to download" in capsys.readouterr().err
+
+
+def test_the_fetch_command_is_shell_quoted():
+    command = weights.fetch_command("videocrafter2-512", "/data/my weights")
+    assert shlex.split(command) == ["vmevalkit", "weights", "download", "videocrafter2-512", "--cache-dir",
+                                    "/data/my weights"]
+    assert weights.fetch_command("videocrafter2-512") == "vmevalkit weights download videocrafter2-512"
 
 
 def test_list_and_path(hub, tmp_path, capsys):

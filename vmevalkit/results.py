@@ -14,6 +14,7 @@ after the video, so a half-written item never looks finished."""
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +32,18 @@ LAST_FRAME = "last_frame.png"
 QUESTION_DIR = "question"
 EXPERIMENT = "experiment.json"
 SCORES = "scores.jsonl"
+
+DEFAULT_OUTPUT_DIR = Path("outputs")
+
+
+def experiment_options(experiment_dir: str | os.PathLike) -> str:
+    """`--experiment NAME`, with `--output-dir DIR` unless DIR is the default, shell-quoted: the options that
+    make `vmevalkit score/report/review` find `experiment_dir`, for commands printed as hints."""
+    path = Path(experiment_dir)
+    options = ["--experiment", path.name]
+    if path.parent != DEFAULT_OUTPUT_DIR:
+        options += ["--output-dir", str(path.parent)]
+    return shlex.join(options)
 
 
 def item_dir(experiment_dir: str | os.PathLike, model_id: str, question: Question) -> Path:

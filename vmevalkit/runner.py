@@ -47,7 +47,16 @@ from vmevalkit.questions import (
     save_png,
     scan_questions,
 )
-from vmevalkit.results import EXPERIMENT, LAST_FRAME, METADATA, QUESTION_DIR, VIDEO, read_item
+from vmevalkit.results import (
+    DEFAULT_OUTPUT_DIR,
+    EXPERIMENT,
+    LAST_FRAME,
+    METADATA,
+    QUESTION_DIR,
+    VIDEO,
+    experiment_options,
+    read_item,
+)
 from vmevalkit.video import motion_stats, write_mp4
 
 DEFAULT_MODELS = ("videocrafter-tiny",)
@@ -64,7 +73,7 @@ class RunOptions:
 
     models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
     experiment: str | None = None
-    output_dir: Path = Path("outputs")
+    output_dir: Path = DEFAULT_OUTPUT_DIR
     questions: Path | None = None
     tasks: list[str] | None = None
     n: int = 5
@@ -371,9 +380,7 @@ def print_leaderboard(experiment_dir: Path, out: TextIO) -> None:
     print(leaderboard_text(experiment_dir), file=out)
     for error in summary.errors:
         print(f"scoring error: {error}", file=out)
-    where = f"--experiment {experiment_dir.name}"
-    if experiment_dir.parent != Path("outputs"):
-        where += f" --output-dir {experiment_dir.parent}"
+    where = experiment_options(experiment_dir)
     print(f"scores: {experiment_dir / 'scores.jsonl'}; full report: vmevalkit report {where}; "
           f"check by eye: vmevalkit review {where}", file=out)
 

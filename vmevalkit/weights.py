@@ -9,6 +9,7 @@ is preferred over the `.ckpt`: it loads without pickle."""
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,8 @@ def find_weights(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike 
 
 def fetch_command(model_id: str, cache_dir: str | os.PathLike | None = None) -> str:
     """The exact command that fetches a model's weights into `cache_dir` (or the default root)."""
-    extra = f" --cache-dir {cache_dir}" if cache_dir else ""
-    return f"vmevalkit weights download {model_id}{extra}"
+    extra = ["--cache-dir", str(cache_dir)] if cache_dir else []
+    return shlex.join(["vmevalkit", "weights", "download", model_id, *extra])
 
 
 def record_path(path: Path) -> Path:
