@@ -28,7 +28,8 @@ def parse_json_object(data: bytes) -> dict[str, Any]:
     except (ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, or an integer too long to convert
         raise ValueError(f"broken JSON ({e})") from e
     if not isinstance(value, dict):
-        raise ValueError(f"must hold a JSON object, not {_JSON_NAMES.get(type(value), type(value).__name__)}")
+        kind = _JSON_NAMES.get(type(value), type(value).__name__)
+        raise ValueError(f"must hold a JSON object, not {kind}")  # noqa: TRY004 -- bad data, as the others
     return value
 
 
