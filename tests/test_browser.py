@@ -164,3 +164,18 @@ def test_host_names_are_checked_only_when_serving_loopback(experiment):
     finally:
         local.httpd.server_close()
         network.httpd.server_close()
+
+
+def test_review_lists_a_human_row_without_details_and_skips_broken_rows(experiment, capsys):
+    item = next(i for i in iter_items(experiment) if i.model == "model-a")
+    with open(experiment / "scores.jsonl", "ab") as f:
+        f.write(b'{"model": "model-a", "question": "%s", "scorer": "human", "correct": true}\n'
+                % item.question_key.encode())
+        f.write(b'{"model": "model-a", "question": "x\xff", "scorer": "human"}\n')
+    server = ReviewServer(experiment)
+    try:
+        entry = next(e for e in server.item_list() if e.get("model") == "model-a")
+        assert entry["human"] == {"correct": True, "note": ""}
+        assert "skipped a broken line (not UTF-8 text" in capsys.readouterr().err
+    finally:
+        server.httpd.server_close()

@@ -31,3 +31,11 @@ def test_corrupt_and_missing_files_name_the_file(tmp_path):
         load_rgb(bad)
     with pytest.raises(UserError, match="not found"):
         load_rgb(tmp_path / "nope.png")
+
+
+def test_an_image_over_pils_pixel_limit_is_a_user_error_naming_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "first_frame.png"
+    Image.new("RGB", (100, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # PIL refuses images over twice the limit
+    with pytest.raises(UserError, match="first_frame.png: too large to open safely.*scale it down"):
+        load_rgb(path)

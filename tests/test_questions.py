@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,6 +45,12 @@ def test_the_fingerprint_follows_the_ground_truth_video(tmp_path, test_questions
     (lambda d: (d / "first_frame.png").write_bytes(b"not a png"), "first_frame.png: not a readable image"),
     (lambda d: (d / "prompt.txt").write_text("  \n"), "prompt.txt: empty"),
     (lambda d: (d / "question_metadata.json").write_text("{broken"), "question_metadata.json: broken JSON"),
+    (lambda d: (d / "question_metadata.json").write_text("[1]"), "question_metadata.json: must hold a JSON object"),
+    (lambda d: (d / "question_metadata.json").write_text("null"), "question_metadata.json: must hold a JSON object"),
+    (lambda d: (d / "question_metadata.json").write_bytes(b'{"a": "\xff"}'), "question_metadata.json: not UTF-8"),
+    (lambda d: (d / "question_metadata.json").write_text("[" * 100_000), "question_metadata.json: broken JSON"),
+    (lambda d: (d / "question_metadata.json").mkdir(), "question_metadata.json: cannot be read"),
+    (lambda d: (d / "prompt.txt").write_bytes(b"\xff\xfego"), "prompt.txt: not UTF-8 text"),
 ])
 def test_bad_questions_are_reported_and_the_rest_read(tmp_path, test_questions, breakage, fragment):
     root = tmp_path / "set"
@@ -63,3 +70,27 @@ def test_metadata_domain_wins(tmp_path):
     (folder.parent).rename(tmp_path / "renamed")
     assert read_question(tmp_path / "renamed" / "x").domain == "chess"
     assert json.loads((tmp_path / "renamed" / "x" / "question_metadata.json").read_text())["domain"] == "chess"
+
+
+def test_an_unreadable_prompt_is_a_question_error(tmp_path, test_questions, monkeypatch):
+    folder = tmp_path / "test_0001"
+    shutil.copytree(test_questions / "test_0001", folder)
+    read_bytes = Path.read_bytes
+
+    def denied(path):
+        if path.name == "prompt.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(QuestionError, match="prompt.txt: cannot be read \\(Permission denied\\)"):
+        read_question(folder)
+
+
+@pytest.mark.parametrize("domain", ["../../escaped", "a/b", ["chess"], ".hidden"])
+def test_a_metadata_domain_that_is_not_a_plain_name_is_a_question_error(tmp_path, domain):
+    q = Question(id="x", domain="chess", prompt="mate", first_frame=Image.new("RGB", (4, 4)),
+                 metadata={"domain": domain})
+    folder = write_question(q, tmp_path)
+    with pytest.raises(QuestionError, match="question_metadata.json: domain .* must be letters"):
+        read_question(folder)

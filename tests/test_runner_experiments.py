@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import shutil
 
 import numpy as np
@@ -200,6 +201,17 @@ def test_failed_items_are_retried(tmp_path, qs, slide):
     assert (exp / "slide" / "toy_task" / "q0" / "metadata.json").stat().st_mtime_ns == untouched
 
 
+@pytest.mark.parametrize("broken", [b'{"status": "ok", "model": "sl\xffide"}', b"[1, 2]", b"null", b'{"status": "o',
+                                    b'{"status": "ok"}', b'{"status": "ok", "model": "slide", "question": "q2"}'])
+def test_a_broken_metadata_json_means_unfinished_and_is_redone(tmp_path, qs, slide, broken):
+    assert run(tmp_path, "--models", "slide", "--no-controls") == 0
+    exp = tmp_path / "out" / "exp"
+    (exp / "slide" / "toy_task" / "q2" / "metadata.json").write_bytes(broken)
+    assert run(tmp_path, "--models", "slide", "--no-controls") == 0
+    assert read_item(exp / "slide" / "toy_task" / "q2").ok
+    assert sorted(i.question_key for i in iter_items(exp)) == ["toy_task/q0", "toy_task/q1", "toy_task/q2"]
+
+
 def test_a_model_that_cannot_load_fails_its_items_only(tmp_path, qs, monkeypatch, capsys):
     monkeypatch.setattr(models, "_REGISTRY", dict(models._REGISTRY))
 
@@ -288,6 +300,15 @@ def test_unwritable_output_dir_is_a_clear_error(tmp_path, qs, capsys):
                  "--models", "static"]) == 2
     err = capsys.readouterr().err
     assert f"{blocker / 'out'}" in err and "cannot write outputs there" in err and "--output-dir" in err
+
+
+@pytest.mark.parametrize("broken", [b'{"runs": ["\xff"]}', b"[]", b'{"runs": [{"started"'])
+def test_a_broken_run_log_is_started_afresh(tmp_path, qs, slide, broken):
+    (tmp_path / "out" / "exp").mkdir(parents=True)
+    (tmp_path / "out" / "exp" / "experiment.json").write_bytes(broken)
+    assert run(tmp_path, "--models", "slide", "--no-controls", "--no-score") == 0
+    runs = json.loads((tmp_path / "out" / "exp" / "experiment.json").read_text())["runs"]
+    assert len(runs) == 1 and runs[0]["exit_code"] == 0
 
 
 def test_limit_and_default_experiment_name(tmp_path, qs, slide):
@@ -395,6 +416,18 @@ def test_demo_runs_with_controls_in_process_and_ends_with_the_leaderboard(tmp_pa
     assert "## Leaderboard: demo" in printed
     assert "| oracle (control) | 100.0% [100.0, 100.0] 3/3" in printed
     assert "| static (control) | 0.0% [0.0, 0.0] 0/3" in printed
+
+
+def test_the_report_and_review_commands_printed_by_run_work_as_typed(tmp_path, qs, slide, capsys):
+    out = tmp_path / "out dir's"
+    assert main(["run", "--questions", str(qs), "--output-dir", str(out), "--experiment", "e x", "--no-progress",
+                 "--models", "slide"]) == 0
+    printed = capsys.readouterr().out
+    report = shlex.split(printed.split("full report: ", 1)[1].split("; check by eye", 1)[0])
+    review = shlex.split(printed.split("check by eye: ", 1)[1].splitlines()[0])
+    options = ["--experiment", "e x", "--output-dir", str(out)]
+    assert report == ["vmevalkit", "report", *options] and review == ["vmevalkit", "review", *options]
+    assert main(report[1:] + ["--resamples", "100"]) == 0
 
 
 def test_no_score_leaves_scoring_for_later(tmp_path, capsys):

@@ -1,5 +1,6 @@
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 from experiment_tree import card_questions, noise_frames, write_controls, write_item
 from PIL import Image
 
+from vmevalkit.cli import main
 from vmevalkit.questions import Question, read_question
 from vmevalkit.report.leaderboard import build_leaderboard
 from vmevalkit.results import SCORES, VIDEO
@@ -79,6 +81,30 @@ def test_failed_unreadable_and_unscorable_items_never_stop_the_batch(experiment,
     assert verdicts[("broken", questions[1].key)] is None and verdicts[("oracle", questions[4].key)] is True
     # deterministic errors are final for that video: a rerun does not append them again
     assert score_experiment(experiment, "auto").scored == 0
+
+
+@pytest.mark.parametrize("line", [b'{"model": "oracle\xff", "question": "q", "scorer": "exact"}\n', b"[1, 2]\n",
+                                  b'{"model": ["oracle"], "question": "q", "scorer": "exact"}\n',
+                                  b'{"model": "oracle", "question": "q", "scorer": "exact", "correct": "yes"}\n'])
+def test_a_bad_row_in_scores_is_skipped_with_its_line_number(experiment, capsys, line):
+    score_experiment(experiment, "auto")
+    with open(experiment / SCORES, "ab") as f:
+        f.write(line)
+    assert score_experiment(experiment, "auto").already_scored == 10
+    board = build_leaderboard(experiment, resamples=100)
+    assert board.scored == 10
+    assert f"warning: {experiment / SCORES}:11: skipped" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("broken", [b'{"status": "ok\xff"}', b"[]", b'{"status": "ok", "model": "oracle"'])
+def test_a_broken_metadata_json_is_skipped_with_a_warning(experiment, questions, capsys, broken):
+    meta = experiment / "oracle" / questions[0].key / "metadata.json"
+    meta.write_bytes(broken)
+    summary = score_experiment(experiment, "auto")
+    assert summary.scored == 9 and not summary.errors
+    assert f"warning: {meta}: " in capsys.readouterr().err
+    assert ("oracle", questions[0].key) not in _verdicts(experiment)
+    assert len(build_leaderboard(experiment, resamples=100).items) == 9
 
 
 class ToyTask(Task):
@@ -153,6 +179,25 @@ def test_score_command(experiment):
     assert missing.returncode == 2 and "no such experiment" in missing.stderr and "exp1" in missing.stderr
     no_judge = _cli("score", "--experiment", "exp1", "--output-dir", str(out), "--scorer", "vlm", cwd=out)
     assert no_judge.returncode == 2 and "VMEVALKIT_VLM_BASE_URL" in no_judge.stderr
+
+
+def _hint(printed: str, before: str, after: str | None = None) -> list[str]:
+    """The words of the command printed after `before` (up to `after`), as a shell would split them."""
+    text = printed.split(before, 1)[1]
+    return shlex.split(text.split(after, 1)[0] if after else text.splitlines()[0])
+
+
+def test_the_next_command_printed_by_score_works_as_typed(tmp_path, questions, capsys, monkeypatch):
+    exp = tmp_path / "my outputs" / "exp 1;x"
+    write_controls(exp, questions[:1])
+    assert main(["score", "--experiment", exp.name, "--output-dir", str(exp.parent), "--quiet"]) == 0
+    command = _hint(capsys.readouterr().out, "next: ")
+    assert command == ["vmevalkit", "report", "--experiment", exp.name, "--output-dir", str(exp.parent)]
+    assert main(command[1:] + ["--resamples", "100"]) == 0
+    monkeypatch.chdir(tmp_path)
+    write_controls(tmp_path / "outputs" / "exp2", questions[:1])
+    assert main(["score", "--experiment", "exp2", "--quiet"]) == 0
+    assert _hint(capsys.readouterr().out, "next: ") == ["vmevalkit", "report", "--experiment", "exp2"]
 
 
 def test_a_broken_line_in_scores_is_skipped_not_fatal(experiment, capsys):

@@ -54,6 +54,14 @@ def test_generate_resumes_and_replaces_only_what_differs(tmp_path):
     assert read_question(folders[0]).metadata["difficulty"] == "hard"
 
 
+def test_generate_remakes_a_folder_whose_metadata_is_broken(tmp_path):
+    folders = generate_questions(["sudoku"], 2, 0, "easy", tmp_path)
+    (folders[0] / "question_metadata.json").write_bytes(b"[1]")
+    (folders[1] / "question_metadata.json").write_bytes(b'{"task": "sudoku\xff"}')
+    assert generate_questions(["sudoku"], 2, 0, "easy", tmp_path) == folders
+    assert [read_question(f).metadata["seed"] for f in folders] == [0, 1]
+
+
 def test_bad_arguments_exit_2_with_a_message_and_no_traceback(tmp_path):
     for args, words in [(("--tasks", "nonsense"), "unknown task 'nonsense'"),
                         (("--tasks", "maze", "--difficulty", "extreme"), "no difficulty 'extreme'"),

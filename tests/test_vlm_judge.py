@@ -1,5 +1,6 @@
 import base64
 import io
+import json
 import os
 import subprocess
 import sys
@@ -130,6 +131,21 @@ def test_the_same_item_is_never_paid_for_twice(tmp_path):
     assert len(server.requests) == 2
     assert first.details["cached"] is False and again.details["cached"] is True
     assert again.correct is first.correct is False and other_video.details["cached"] is False
+
+
+@pytest.mark.parametrize("broken", [b'{"rating": 5, "explanation": "\xff"}', b"[5]", b'{"rating": "5"}',
+                                    b'{"rating": 9, "explanation": "x"}', b'{"rating": 5, "expl'])
+def test_a_broken_cache_entry_is_asked_again_and_overwritten(tmp_path, broken):
+    q, video = _item()
+    with ChatServer([rating(2), rating(2)]) as server:
+        judge = _judge(server, tmp_path)
+        judge.score(q, video)
+        (entry,) = (tmp_path / "cache").rglob("*.json")
+        entry.write_bytes(broken)
+        again = judge.score(q, video)
+    assert len(server.requests) == 2
+    assert again.error is None and again.details["cached"] is False and again.details["rating"] == 2
+    assert json.loads(entry.read_text())["rating"] == 2
 
 
 def test_endpoint_and_model_come_from_flags_or_environment(monkeypatch):

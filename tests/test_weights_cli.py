@@ -4,6 +4,7 @@ list/path, convert to safetensors, and the setup.sh wrappers."""
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -132,6 +133,13 @@ def test_download_failures_are_one_clear_line(monkeypatch, tmp_path, capsys):
     assert "static has no weights to download" in capsys.readouterr().err
 
 
+def test_the_fetch_command_is_shell_quoted():
+    command = weights.fetch_command("videocrafter2-512", "/data/my weights")
+    assert shlex.split(command) == ["vmevalkit", "weights", "download", "videocrafter2-512", "--cache-dir",
+                                    "/data/my weights"]
+    assert weights.fetch_command("videocrafter2-512") == "vmevalkit weights download videocrafter2-512"
+
+
 def test_list_and_path(hub, tmp_path, capsys):
     assert main(["weights", "path", "videocrafter2-512", "--cache-dir", str(tmp_path)]) == 2
     assert "fetch them with: vmevalkit weights download videocrafter2-512" in capsys.readouterr().err
@@ -153,6 +161,15 @@ def test_a_stale_record_is_ignored_and_the_hash_recomputed(tmp_path):
     path.write_bytes(b"other content")  # replaced by hand: the old record no longer matches its size
     assert weights.read_record(path) is None
     assert weights.weights_hash(path) == hashlib.sha256(b"other content").hexdigest()
+
+
+def test_a_broken_record_is_ignored_and_the_hash_recomputed(tmp_path):
+    path = tmp_path / "w.ckpt"
+    path.write_bytes(b"one")
+    for broken in (b'{"size": 3, "sha256": "\xff"}', b"[3]"):
+        weights.record_path(path).write_bytes(broken)
+        assert weights.read_record(path) is None
+        assert weights.weights_hash(path) == hashlib.sha256(b"one").hexdigest()
 
 
 def test_convert_writes_safetensors_with_the_same_tensors(tmp_path, capsys):

@@ -15,3 +15,7 @@ class WeightsMissingError(UserError):
 
 class CheckpointError(UserError):
     """A checkpoint file is missing, truncated, unsafe, or does not match the model."""
+
+
+class JSONFileError(UserError):
+    """A JSON file cannot be read, is not UTF-8, is not JSON, or holds no JSON object; names the file."""

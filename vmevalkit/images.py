@@ -38,5 +38,7 @@ def load_rgb(path: str | os.PathLike) -> Image.Image:
         with Image.open(path) as im:
             im.load()
             return to_rgb(im)
+    except Image.DecompressionBombError as e:
+        raise UserError(f"{path}: too large to open safely ({e}); scale it down") from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise UserError(f"{path}: not a readable image ({e}); replace it with a valid PNG or JPEG") from e

@@ -18,9 +18,10 @@ from pathlib import Path
 from PIL import Image
 
 from vmevalkit.atomic import atomic_path, write_json, write_text
-from vmevalkit.errors import QuestionError, UserError
+from vmevalkit.errors import JSONFileError, QuestionError, UserError
 from vmevalkit.hashing import sha256_file
 from vmevalkit.images import load_rgb
+from vmevalkit.jsonfile import read_json_object
 
 FIRST_FRAME = "first_frame.png"
 FINAL_FRAME = "final_frame.png"
@@ -75,6 +76,17 @@ def is_question_dir(path: Path) -> bool:
     return path.is_dir() and ((path / FIRST_FRAME).exists() or (path / PROMPT).exists())
 
 
+def _metadata_domain(metadata: dict, meta_path: Path) -> str | None:
+    """The domain named in a question's metadata, if any; it becomes a folder name, so it must be a plain one."""
+    domain = metadata.get("domain")
+    if not domain:
+        return None
+    if not isinstance(domain, str) or not _ID_RE.match(domain):
+        raise QuestionError(f"{meta_path}: domain {domain!r} must be letters, digits, '.', '_' or '-' "
+                            "(it names the output folder); fix it or drop the key")
+    return domain
+
+
 def read_question(folder: str | os.PathLike, domain: str | None = None) -> Question:
     """Read one question folder; raise QuestionError naming the file and the fix when it is invalid."""
     folder = Path(folder)
@@ -87,7 +99,9 @@ def read_question(folder: str | os.PathLike, domain: str | None = None) -> Quest
     if not prompt_path.is_file():
         raise QuestionError(f"{prompt_path}: missing; write the instruction for the model into it")
     try:
-        prompt = prompt_path.read_text(encoding="utf-8").strip()
+        prompt = prompt_path.read_bytes().decode("utf-8").strip()
+    except OSError as e:
+        raise QuestionError(f"{prompt_path}: cannot be read ({e.strerror or e}); make it a readable file") from e
     except UnicodeDecodeError as e:
         raise QuestionError(f"{prompt_path}: not UTF-8 text ({e}); save it as UTF-8") from e
     if not prompt:
@@ -104,13 +118,11 @@ def read_question(folder: str | os.PathLike, domain: str | None = None) -> Quest
     meta_path = folder / METADATA
     if meta_path.exists():
         try:
-            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise QuestionError(f"{meta_path}: broken JSON ({e}); fix or delete the file") from e
-        if not isinstance(metadata, dict):
-            raise QuestionError(f"{meta_path}: must hold a JSON object, not {type(metadata).__name__}")
+            metadata = read_json_object(meta_path)
+        except JSONFileError as e:
+            raise QuestionError(f"{e}; fix or delete the file") from e
     if domain is None:
-        domain = str(metadata.get("domain") or _domain_of(folder.parent.name))
+        domain = _metadata_domain(metadata, meta_path) or _domain_of(folder.parent.name)
     gt = folder / GROUND_TRUTH
     return Question(id=qid, domain=domain, prompt=prompt, first_frame=first_frame, final_frame=final_frame,
                     metadata=metadata, ground_truth=gt if gt.is_file() else None, source=folder)

@@ -13,13 +13,16 @@ after the video, so a half-written item never looks finished."""
 
 from __future__ import annotations
 
-import json
 import os
+import shlex
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from vmevalkit.errors import JSONFileError
 from vmevalkit.geometry import Fit
+from vmevalkit.jsonfile import read_json_object
 from vmevalkit.questions import Question, read_question
 from vmevalkit.video import Video, read_mp4
 
@@ -29,6 +32,18 @@ LAST_FRAME = "last_frame.png"
 QUESTION_DIR = "question"
 EXPERIMENT = "experiment.json"
 SCORES = "scores.jsonl"
+
+DEFAULT_OUTPUT_DIR = Path("outputs")
+
+
+def experiment_options(experiment_dir: str | os.PathLike) -> str:
+    """`--experiment NAME`, with `--output-dir DIR` unless DIR is the default, shell-quoted: the options that
+    make `vmevalkit score/report/review` find `experiment_dir`, for commands printed as hints."""
+    path = Path(experiment_dir)
+    options = ["--experiment", path.name]
+    if path.parent != DEFAULT_OUTPUT_DIR:
+        options += ["--output-dir", str(path.parent)]
+    return shlex.join(options)
 
 
 def item_dir(experiment_dir: str | os.PathLike, model_id: str, question: Question) -> Path:
@@ -71,19 +86,38 @@ class ResultItem:
         return Fit.from_dict(fit) if fit else None
 
 
-def read_item(folder: str | os.PathLike) -> ResultItem | None:
-    """The item in `folder`, or None when it has no readable metadata yet (never finished)."""
+def _describes_item(metadata: dict[str, Any]) -> bool:
+    """Whether metadata has what ResultItem reads: the model and the question's domain and id."""
+    question = metadata.get("question")
+    return (isinstance(metadata.get("model"), str) and isinstance(question, dict)
+            and isinstance(question.get("domain"), str) and isinstance(question.get("id"), str))
+
+
+def load_item(folder: str | os.PathLike) -> ResultItem:
+    """The item in `folder`; raises JSONFileError naming its metadata.json when that is missing or broken."""
     path = Path(folder) / METADATA
+    metadata = read_json_object(path)
+    if not _describes_item(metadata):
+        raise JSONFileError(f"{path}: lacks the model or the question's domain and id")
+    return ResultItem(Path(folder), metadata)
+
+
+def read_item(folder: str | os.PathLike) -> ResultItem | None:
+    """The item in `folder`, or None when its metadata is missing or broken (never finished: redo it)."""
     try:
-        return ResultItem(Path(folder), json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError):
+        return load_item(folder)
+    except JSONFileError:
         return None
 
 
 def iter_items(experiment_dir: str | os.PathLike) -> Iterator[ResultItem]:
-    """Every item with metadata under an experiment, in (model, domain, question) order."""
+    """Every item with readable metadata under an experiment, in (model, domain, question) order; a broken
+    metadata.json is reported on stderr and its item left out (`vmevalkit run` redoes it)."""
     root = Path(experiment_dir)
     for meta in sorted(root.glob(f"*/*/*/{METADATA}")):
-        item = read_item(meta.parent)
-        if item is not None:
-            yield item
+        try:
+            item = load_item(meta.parent)
+        except JSONFileError as e:
+            print(f"warning: {e}; skipped that item (rerun `vmevalkit run` to redo it)", file=sys.stderr)
+            continue
+        yield item

@@ -28,6 +28,7 @@ import vmevalkit
 from vmevalkit.atomic import write_json
 from vmevalkit.errors import UserError
 from vmevalkit.geometry import POLICIES, Fit
+from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.models import (
     CONTROLS,
     ModelSpec,
@@ -46,7 +47,16 @@ from vmevalkit.questions import (
     save_png,
     scan_questions,
 )
-from vmevalkit.results import EXPERIMENT, LAST_FRAME, METADATA, QUESTION_DIR, VIDEO, read_item
+from vmevalkit.results import (
+    DEFAULT_OUTPUT_DIR,
+    EXPERIMENT,
+    LAST_FRAME,
+    METADATA,
+    QUESTION_DIR,
+    VIDEO,
+    experiment_options,
+    read_item,
+)
 from vmevalkit.video import motion_stats, write_mp4
 
 DEFAULT_MODELS = ("videocrafter-tiny",)
@@ -63,7 +73,7 @@ class RunOptions:
 
     models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
     experiment: str | None = None
-    output_dir: Path = Path("outputs")
+    output_dir: Path = DEFAULT_OUTPUT_DIR
     questions: Path | None = None
     tasks: list[str] | None = None
     n: int = 5
@@ -370,9 +380,7 @@ def print_leaderboard(experiment_dir: Path, out: TextIO) -> None:
     print(leaderboard_text(experiment_dir), file=out)
     for error in summary.errors:
         print(f"scoring error: {error}", file=out)
-    where = f"--experiment {experiment_dir.name}"
-    if experiment_dir.parent != Path("outputs"):
-        where += f" --output-dir {experiment_dir.parent}"
+    where = experiment_options(experiment_dir)
     print(f"scores: {experiment_dir / 'scores.jsonl'}; full report: vmevalkit report {where}; "
           f"check by eye: vmevalkit review {where}", file=out)
 
@@ -506,11 +514,8 @@ def _start_record(exp: Experiment, specs: list[ModelSpec], settings: dict, devic
 
 def _append_run(experiment_dir: Path, record: dict[str, Any], replace_last: bool = False) -> None:
     path = experiment_dir / EXPERIMENT
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        runs = data["runs"] if isinstance(data, dict) and isinstance(data.get("runs"), list) else []
-    except (OSError, json.JSONDecodeError):
-        runs = []
+    data = json_object_or_none(path) or {}
+    runs = data["runs"] if isinstance(data.get("runs"), list) else []
     if replace_last and runs:
         runs[-1] = record
     else:

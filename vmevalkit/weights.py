@@ -8,9 +8,9 @@ is preferred over the `.ckpt`: it loads without pickle."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 from vmevalkit.atomic import atomic_path, write_json
 from vmevalkit.errors import CheckpointError, UserError
 from vmevalkit.hashing import sha256_file
+from vmevalkit.jsonfile import json_object_or_none
 
 ENV_VAR = "VMEVALKIT_WEIGHTS"
 DEFAULT_ROOT = Path("~/.cache/vmevalkit/weights")
@@ -60,8 +61,8 @@ def find_weights(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike 
 
 def fetch_command(model_id: str, cache_dir: str | os.PathLike | None = None) -> str:
     """The exact command that fetches a model's weights into `cache_dir` (or the default root)."""
-    extra = f" --cache-dir {cache_dir}" if cache_dir else ""
-    return f"vmevalkit weights download {model_id}{extra}"
+    extra = ["--cache-dir", str(cache_dir)] if cache_dir else []
+    return shlex.join(["vmevalkit", "weights", "download", model_id, *extra])
 
 
 def record_path(path: Path) -> Path:
@@ -70,12 +71,12 @@ def record_path(path: Path) -> Path:
 
 def read_record(path: Path) -> dict[str, Any] | None:
     """The JSON record beside a weights file, if it exists, parses, and still matches the file's size."""
+    record = json_object_or_none(record_path(path))
     try:
-        record = json.loads(record_path(path).read_text(encoding="utf-8"))
         size = path.stat().st_size
-    except (OSError, json.JSONDecodeError):
+    except OSError:
         return None
-    return record if isinstance(record, dict) and record.get("size") == size else None
+    return record if record is not None and record.get("size") == size else None
 
 
 def write_record(path: Path, **fields: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vmevalkit.results import experiment_options
     from vmevalkit.scoring.pipeline import score_experiment
     from vmevalkit.scoring.vlm import VLMConfig, VLMJudge
 
@@ -49,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
                                workers=workers)
     for line in summary.lines():
         print(line, file=sys.stderr if line.startswith("error") else sys.stdout)
-    print(f"rows in {root / 'scores.jsonl'}; next: vmevalkit report --experiment {args.experiment}")
+    print(f"rows in {root / 'scores.jsonl'}; next: vmevalkit report {experiment_options(root)}")
     return 1 if summary.errors else 0

@@ -93,7 +93,7 @@ class ReviewServer:
                      "media": {name: f"/media/{index}/{name}" for name, (rel, _) in MEDIA.items()
                                if (item.folder / rel).is_file()},
                      "human": None if human is None else {"correct": human["correct"],
-                                                          "note": human["details"].get("note", "")}}
+                                                          "note": human.get("details", {}).get("note", "")}}
             if not self.blind:
                 entry["model"] = item.model
                 entry["scores"] = {s: r["correct"] for s, r in sorted(rows.items()) if scorer_kind(s) != HUMAN}

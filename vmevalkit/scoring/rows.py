@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from vmevalkit.atomic import append_line
+from vmevalkit.jsonfile import parse_json_object
 from vmevalkit.results import SCORES, ResultItem
 from vmevalkit.scoring.base import Score
 
@@ -52,22 +53,29 @@ def append_row(experiment_dir: str | os.PathLike, row: dict[str, Any]) -> None:
     append_line(Path(experiment_dir) / SCORES, json.dumps(row, sort_keys=True, default=str))
 
 
+def _is_score_row(row: dict[str, Any]) -> bool:
+    """Whether a parsed line has what readers of rows rely on: string keys, a true/false/null verdict."""
+    return (all(isinstance(row.get(key), str) for key in ("model", "question", "scorer"))
+            and row.get("correct") in (True, False, None) and isinstance(row.get("details", {}), dict))
+
+
 def read_rows(experiment_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every readable row in file order; a line that is not a JSON object is reported and skipped."""
+    """Every readable row in file order; a line that is not a score row (truncated, not UTF-8, not a JSON
+    object, fields of the wrong type) is reported with its line number and skipped."""
     path = Path(experiment_dir) / SCORES
     if not path.is_file():
         return []
     rows = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
+                row = parse_json_object(line)
+            except ValueError as e:
                 print(f"warning: {path}:{number}: skipped a broken line ({e})", file=sys.stderr)
                 continue
-            if isinstance(row, dict) and {"model", "question", "scorer"} <= row.keys():
+            if _is_score_row(row):
                 rows.append(row)
             else:
                 print(f"warning: {path}:{number}: skipped a line that is not a score row", file=sys.stderr)

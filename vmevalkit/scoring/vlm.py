@@ -30,6 +30,7 @@ from PIL import Image
 
 from vmevalkit.atomic import write_json
 from vmevalkit.errors import UserError
+from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
 from vmevalkit.video import Video
@@ -165,6 +166,17 @@ def _as_rating(value: Any) -> int:
     return int(value)
 
 
+def _cached_answer(path: Path) -> tuple[int, str] | None:
+    """(rating, explanation) stored in a cache entry; None when it is missing or broken (then the judge is
+    asked again and the entry overwritten)."""
+    answer = json_object_or_none(path)
+    if answer is None:
+        return None
+    rating, explanation = answer.get("rating"), answer.get("explanation")
+    valid = type(rating) is int and 1 <= rating <= 5 and isinstance(explanation, str)
+    return (rating, explanation) if valid else None
+
+
 def parse_rating(content: str) -> tuple[int, str]:
     """(rating 1-5, explanation) from a judge's reply: a JSON object, possibly fenced or in prose."""
     for candidate in _json_candidates(content):
@@ -269,12 +281,9 @@ class VLMJudge:
                                    "rubric_version": RUBRIC_VERSION, "frames_sent": min(self.config.frames,
                                                                                         video.num_frames)}
         cached = self._cache_path(key)
-        if cached.is_file():
-            try:
-                answer = json.loads(cached.read_text(encoding="utf-8"))
-                return self._verdict(answer["rating"], answer["explanation"], {**details, "cached": True})
-            except (OSError, json.JSONDecodeError, KeyError):
-                pass  # an unreadable cache entry is asked again and overwritten
+        answer = _cached_answer(cached)
+        if answer is not None:
+            return self._verdict(*answer, {**details, "cached": True})
         errors: list[str] = []
         for attempt in range(self.config.attempts):
             if attempt:

@@ -3,21 +3,20 @@ and by the runner's `--tasks`)."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.questions import GROUND_TRUTH, METADATA, write_question
 from vmevalkit.video import write_mp4
 
 
 def _already_written(folder: Path, expected: dict) -> bool:
     """A folder is complete when its metadata (written last) matches and the solution video exists."""
-    try:
-        on_disk = json.loads((folder / METADATA).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    on_disk = json_object_or_none(folder / METADATA)
+    if on_disk is None:
         return False
     keys = ("task", "task_version", "seed", "difficulty")
     return all(on_disk.get(k) == expected[k] for k in keys) and (folder / GROUND_TRUTH).is_file()
