@@ -15,3 +15,7 @@ class WeightsMissingError(UserError):
 
 class CheckpointError(UserError):
     """A checkpoint file is missing, truncated, unsafe, or does not match the model."""
+
+
+class InvalidArgumentError(UserError, ValueError):
+    """An argument value a function cannot use; the message names it and says which values are allowed."""
