@@ -149,6 +149,7 @@ class VideoCrafterPipeline:
         return self.config.vae.downsample_factor * 2 ** (len(self.config.unet.channel_mult) - 1)
 
     def describe(self) -> dict[str, Any]:
+        """What metadata.json records about the loaded model: source, config, kind, device, dtype, size."""
         return {**self.source, "config": self.config.name, "kind": self.kind, "device": str(self.device),
                 "dtype": str(self.dtype).removeprefix("torch."),
                 "parameters": sum(p.numel() for p in self.model.parameters())}
