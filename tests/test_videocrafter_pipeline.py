@@ -231,8 +231,8 @@ def test_an_image_of_another_type_is_a_type_error(pipe, image, monkeypatch):
 
 
 @pytest.mark.parametrize("bad, message", [
-    (torch.zeros(1, 4, 4, 32, 32), r"latents must be a floating-point tensor of shape \(1, 4, 8, 32, 32\).*"
-                                   r"got \(1, 4, 4, 32, 32\) torch.float32"),
+    (torch.zeros(1, 4, 4, 32, 32), (r"latents must be a floating-point tensor of shape \(1, 4, 8, 32, 32\).*"
+                                    r"got \(1, 4, 4, 32, 32\) torch.float32")),
     (torch.zeros(1, 4, 8, 32, 32, dtype=torch.int64), r"got \(1, 4, 8, 32, 32\) torch.int64"),
     (np.zeros((1, 4, 8, 32, 32), np.float32), r"got a ndarray"),
 ])
