@@ -160,3 +160,20 @@ def test_commands_answer_without_a_traceback(args):
     done = vmevalkit(*args)
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert done.stdout.strip()
+
+
+def test_python_m_vmevalkit_is_the_command():
+    done = subprocess.run([sys.executable, "-m", "vmevalkit", "models", "--json"], env=env(), capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert {"videocrafter-tiny", "static", "oracle"} <= {m["id"] for m in json.loads(done.stdout)}
+
+
+@pytest.mark.parametrize("args, says", [
+    (["report", "--help"], "with 95% bootstrap intervals"),
+    (["weights", "--help"], "exit 2, with the fix, when it is missing"),
+    (["run", "--help"], "with --tasks, tasks-<names>; else 'demo'"),
+])
+def test_help_says_what_the_command_does(args, says):
+    done = vmevalkit(*args)
+    assert says in " ".join(done.stdout.split()) and "%%" not in done.stdout

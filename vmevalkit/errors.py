@@ -19,3 +19,7 @@ class CheckpointError(UserError):
 
 class JSONFileError(UserError):
     """A JSON file cannot be read, is not UTF-8, is not JSON, or holds no JSON object; names the file."""
+
+
+class InvalidArgumentError(UserError, ValueError):
+    """An argument value a function cannot use; the message names it and says which values are allowed."""

@@ -11,7 +11,7 @@ from vmevalkit.commands._experiment import add_experiment_options, experiment_di
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "report", help="models x tasks success rates with 95%% bootstrap intervals (md, csv, json, html)",
-        description="Build the leaderboard from scores.jsonl: success rates per model and task with 95%% "
+        description="Build the leaderboard from scores.jsonl: success rates per model and task with 95% "
         "bootstrap intervals, the controls as reference rows, scorer agreement, and an HTML page with the videos.")
     add_experiment_options(p)
     p.add_argument("--scorer", default="auto", metavar="NAME",

@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="run models on questions (no flags: a CPU demo)", description=HELP)
     p.add_argument("--models", nargs="+", metavar="ID", help="model ids, comma- or space-separated "
                    "(default: videocrafter-tiny; see `vmevalkit models`)")
-    p.add_argument("--experiment", help="experiment name (default: the questions folder's name, or 'demo')")
+    p.add_argument("--experiment", help="experiment name (default: the questions folder's name; with --tasks, "
+                   "tasks-<names>; else 'demo')")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--questions", type=Path, metavar="DIR",
                         help="question folders: a dataset root of <domain>_task/<id>/ or a folder of <id>/ folders")

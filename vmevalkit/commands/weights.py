@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls = sub.add_parser("list", help="models with weights: source, where they go, present or not, sha256")
     ls.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
     ls.set_defaults(func=list_weights)
-    pa = sub.add_parser("path", help="print where a model's checkpoint is (exit 1 when it is missing)")
+    pa = sub.add_parser("path", help="print where a model's checkpoint is (exit 2, with the fix, when it is missing)")
     pa.add_argument("model")
     pa.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
     pa.set_defaults(func=path)

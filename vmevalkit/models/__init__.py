@@ -73,6 +73,7 @@ def list_models() -> list[ModelSpec]:
 
 
 def get_spec(model_id: str) -> ModelSpec:
+    """The registered spec of `model_id`; an unknown id is a UserError that lists the known ones."""
     if model_id not in _REGISTRY:
         raise UserError(f"unknown model {model_id!r}; known models: {', '.join(s.id for s in list_models())} "
                         "(see `vmevalkit models`)")

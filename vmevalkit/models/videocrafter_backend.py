@@ -3,6 +3,7 @@ constructor's caller (`from_checkpoint` / `tiny`), and reused for every question
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from vmevalkit.weights import weights_hash
 
 # The official 512 configs: the autoencoder downsamples by 8 and the UNet by 8 more.
 OFFICIAL_SIZE_MULTIPLE = 64
+# DDIM steps are drawn from the 1000 training timesteps; more than 999 would run past the schedule.
+MAX_STEPS = 999
 
 
 def check_settings(model_id: str, settings: dict[str, Any], size_multiple: int = 1) -> None:
@@ -27,11 +30,15 @@ def check_settings(model_id: str, settings: dict[str, Any], size_multiple: int =
     for key in ("steps", "frames"):
         if not isinstance(s[key], int) or s[key] < 1:
             problems.append(f"{key} must be a whole number >= 1 (got {s[key]!r})")
+    if isinstance(s["steps"], int) and s["steps"] > MAX_STEPS:
+        problems.append(f"steps must be at most {MAX_STEPS}, the training schedule's length - 1 (got {s['steps']})")
     for key in ("height", "width"):
         if not isinstance(s[key], int) or s[key] < 1 or s[key] % size_multiple:
             problems.append(f"{key} must be a positive multiple of {size_multiple} (got {s[key]!r})")
     if not s["fps"] > 0:
         problems.append(f"fps must be > 0 (got {s['fps']!r})")
+    if not 1 <= s["guidance"] < math.inf:
+        problems.append(f"guidance must be a finite number >= 1, where 1 turns guidance off (got {s['guidance']!r})")
     if not s["eta"] >= 0:
         problems.append(f"eta must be >= 0 (got {s['eta']!r})")
     if problems:

@@ -26,6 +26,7 @@ class AutoencoderConfig:
 
     @property
     def downsample_factor(self) -> int:
+        """How many pixels one latent cell covers along each side."""
         return 2 ** (len(self.ch_mult) - 1)
 
 
@@ -165,4 +166,5 @@ class AutoencoderKL(nn.Module):
         return mean, logvar.clamp(-30.0, 20.0)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latent frames (N, embed_dim, h, w) -> images (N, 3, H, W) in about [-1, 1]."""
         return self.decoder(self.post_quant_conv(z))

@@ -10,6 +10,7 @@ cond_stage_config / cond_img_config; default: open_clip's own config of that arc
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,6 @@ def load_config(config: str | os.PathLike) -> VideoCrafterConfig:
     return parse_config(raw, str(config) if str(config) in BUILTIN else str(path))
 
 
-def builtin_for_keys(keys) -> str:
+def builtin_for_keys(keys: Iterable[str]) -> str:
     """The built-in config that fits a checkpoint: i2v when it holds an image projector, else t2v."""
     return "i2v_512_v1.0" if any(k.startswith("image_proj_model.") for k in keys) else "t2v_512_v2.0"

@@ -30,6 +30,7 @@ def build_clip(clip_config: dict) -> nn.Module:
 
 
 def causal_mask(length: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(length, length) additive attention mask: -inf above the diagonal, 0 elsewhere."""
     return torch.full((length, length), float("-inf"), device=device, dtype=dtype).triu_(1)
 
 
@@ -46,6 +47,7 @@ class TextEncoder(nn.Module):
 
     @staticmethod
     def tokenize(prompts: list[str]) -> torch.Tensor:
+        """(B, 77) CLIP token ids, padded and truncated as open_clip does."""
         return open_clip.tokenize(prompts)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:

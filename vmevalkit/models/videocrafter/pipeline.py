@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import random
 from pathlib import Path
@@ -16,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from vmevalkit.errors import UserError
+from vmevalkit.errors import InvalidArgumentError
 from vmevalkit.images import to_rgb
 from vmevalkit.models.videocrafter.checkpoint import check_keys, read_state_dict
 from vmevalkit.models.videocrafter.config import VideoCrafterConfig, builtin_for_keys, load_config
@@ -36,12 +38,31 @@ UNUSED_AFTER_LOAD = ("cond_stage_model.model.text_projection", "cond_stage_model
 
 
 def default_device() -> torch.device:
+    """CUDA when available, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def default_dtype(device: torch.device) -> torch.dtype:
     """float16 on CUDA, float32 elsewhere."""
     return torch.float16 if device.type == "cuda" else torch.float32
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_finite(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def prompt_list(prompt: str | list[str]) -> list[str]:
+    """One prompt or a list of them -> a non-empty list of prompts."""
+    prompts = [prompt] if isinstance(prompt, str) else prompt
+    if not isinstance(prompts, (list, tuple)) or not all(isinstance(p, str) for p in prompts):
+        raise TypeError(f"prompt must be a string or a list of strings, got {prompt!r:.100}")
+    if not prompts:
+        raise InvalidArgumentError("prompt is an empty list; give at least one prompt")
+    return list(prompts)
 
 
 def _drop_unused(model: LatentVideoDiffusion) -> None:
@@ -86,6 +107,8 @@ class VideoCrafterPipeline:
 
     def __init__(self, model: LatentVideoDiffusion, device: torch.device | str | None = None,
                  dtype: torch.dtype | None = None, source: dict[str, Any] | None = None):
+        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype must be a floating-point torch.dtype such as torch.float16, got {dtype!r}")
         self.device = torch.device(device) if device is not None else default_device()
         self.dtype = dtype or default_dtype(self.device)
         _drop_unused(model)
@@ -126,6 +149,7 @@ class VideoCrafterPipeline:
         return self.config.vae.downsample_factor * 2 ** (len(self.config.unet.channel_mult) - 1)
 
     def describe(self) -> dict[str, Any]:
+        """What metadata.json records about the loaded model: source, config, kind, device, dtype, size."""
         return {**self.source, "config": self.config.name, "kind": self.kind, "device": str(self.device),
                 "dtype": str(self.dtype).removeprefix("torch."),
                 "parameters": sum(p.numel() for p in self.model.parameters())}
@@ -133,16 +157,21 @@ class VideoCrafterPipeline:
     # -- conditioning -----------------------------------------------------------------------------
 
     @torch.inference_mode()
-    def encode_prompt(self, prompts: list[str]) -> torch.Tensor:
-        """(B, 77, context_dim) text embeddings (penultimate CLIP layer)."""
-        return self.model.encode_prompt(list(prompts))
+    def encode_prompt(self, prompts: str | list[str]) -> torch.Tensor:
+        """(B, 77, context_dim) text embeddings (penultimate CLIP layer); a string is one prompt."""
+        return self.model.encode_prompt(prompt_list(prompts))
 
     def prepare_image(self, image: Image.Image | torch.Tensor, height: int, width: int) -> torch.Tensor:
         """A PIL image (any mode) -> (1, 3, H, W) in [-1, 1], resized bilinearly without antialiasing as the
         official loader does; a tensor is taken as already in [-1, 1], (B, 3, H, W) or (3, H, W)."""
         if isinstance(image, torch.Tensor):
+            if image.dim() not in (3, 4) or image.shape[-3] != 3 or not image.is_floating_point():
+                raise InvalidArgumentError("an image tensor must be float RGB in [-1, 1], (3, H, W) or (B, 3, H, W); "
+                                           f"got {tuple(image.shape)} {image.dtype}")
             x = image if image.dim() == 4 else image[None]
             return x.to(self.device, torch.float32)
+        if not isinstance(image, Image.Image):
+            raise TypeError(f"image must be a PIL image or a tensor, got {type(image).__name__}")
         x = torch.from_numpy(np.asarray(to_rgb(image), dtype=np.float32)).permute(2, 0, 1)[None]
         if x.shape[-2:] != (height, width):
             x = F.interpolate(x, (height, width), mode="bilinear", align_corners=False, antialias=False)
@@ -153,7 +182,7 @@ class VideoCrafterPipeline:
                      width: int | None = None) -> torch.Tensor:
         """(B, 16, context_dim) image embeddings (CLIP image tokens through the Resampler)."""
         if self.kind != "i2v":
-            raise UserError("this is a text-to-video checkpoint: it has no image encoder")
+            raise InvalidArgumentError("this is a text-to-video checkpoint: it has no image encoder")
         h, w = (height, width) if height and width else self.config.default_size
         return self.model.encode_image(self.prepare_image(image, h, w))
 
@@ -184,12 +213,64 @@ class VideoCrafterPipeline:
     # -- sampling ---------------------------------------------------------------------------------
 
     def check_size(self, height: int, width: int) -> None:
+        """Refuse a video size the model cannot take, suggesting the nearest one it can."""
+        if not (_is_whole(height) and _is_whole(width)):
+            raise InvalidArgumentError(f"height and width must be whole numbers of pixels; got {height!r}x{width!r}")
         m = self.size_multiple
         if height <= 0 or width <= 0 or height % m or width % m:
             f = self.config.vae.downsample_factor
-            raise UserError(f"height and width must be positive multiples of {m} for this model (the autoencoder "
-                            f"downsamples by {f} and the UNet by {m // f}); got {height}x{width}. "
-                            f"Try {max(m, round(height / m) * m)}x{max(m, round(width / m) * m)}.")
+            raise InvalidArgumentError(
+                f"height and width must be positive multiples of {m} for this model (the autoencoder downsamples by "
+                f"{f} and the UNet by {m // f}); got {height}x{width}. "
+                f"Try {max(m, round(height / m) * m)}x{max(m, round(width / m) * m)}.")
+
+    def check_settings(self, num_inference_steps: int, guidance_scale: float, eta: float, fps: float,
+                       num_frames: int, decode_chunk: int) -> None:
+        """Refuse sampler settings that cannot work, naming every one and the values allowed."""
+        max_steps = self.model.alphas_cumprod.numel() - 1
+        problems = []
+        if not (_is_whole(num_inference_steps) and 1 <= num_inference_steps <= max_steps):
+            problems.append(f"num_inference_steps must be a whole number from 1 to {max_steps} "
+                            f"(got {num_inference_steps!r})")
+        if not (_is_finite(guidance_scale) and guidance_scale >= 1):
+            problems.append(f"guidance_scale must be a finite number >= 1 (1 turns guidance off; got {guidance_scale!r})")
+        if not (_is_finite(eta) and eta >= 0):
+            problems.append(f"eta must be a finite number >= 0 (0: deterministic DDIM; got {eta!r})")
+        if not (_is_finite(fps) and fps > 0 and fps == int(fps)):
+            problems.append(f"fps must be a whole number > 0 (the model is conditioned on it; got {fps!r})")
+        for name, value in (("num_frames", num_frames), ("decode_chunk", decode_chunk)):
+            if not (_is_whole(value) and value >= 1):
+                problems.append(f"{name} must be a whole number >= 1 (got {value!r})")
+        if problems:
+            raise InvalidArgumentError("; ".join(problems))
+
+    def _first_frame(self, image: Image.Image | torch.Tensor | None, batch: int, height: int,
+                     width: int) -> torch.Tensor | None:
+        """The image batch that conditions `batch` prompts (None for t2v), checked against the model's kind."""
+        if self.kind != "i2v":
+            if image is not None:
+                raise InvalidArgumentError("this is a text-to-video checkpoint: it sees the prompt only; pass image=None")
+            return None
+        if image is None:
+            raise InvalidArgumentError("this image-to-video model needs a first frame (image=...)")
+        img = self.prepare_image(image, height, width)
+        if img.shape[0] not in (1, batch):
+            raise InvalidArgumentError(f"{img.shape[0]} images for {batch} prompts; give one image for all prompts "
+                                       "or one per prompt")
+        return img.expand(batch, -1, -1, -1)
+
+    def _initial_latents(self, latents: torch.Tensor | None, shape: tuple[int, ...],
+                         generator: torch.Generator) -> torch.Tensor:
+        """x_T: the given latents on the pipeline's device, else drawn from `generator`."""
+        if latents is None:
+            return torch.randn(shape, generator=generator, device=self.device)
+        if not (isinstance(latents, torch.Tensor) and latents.is_floating_point() and tuple(latents.shape) == shape):
+            got = (f"{tuple(latents.shape)} {latents.dtype}" if isinstance(latents, torch.Tensor)
+                   else f"a {type(latents).__name__}")
+            f = self.config.vae.downsample_factor
+            raise InvalidArgumentError(f"latents must be a floating-point tensor of shape {shape} (batch, channels, "
+                                       f"frames, height/{f}, width/{f}); got {got}")
+        return latents.to(self.device)
 
     @torch.inference_mode()
     def __call__(self, image: Image.Image | torch.Tensor | None, prompt: str | list[str], *,
@@ -198,39 +279,39 @@ class VideoCrafterPipeline:
                  generator: torch.Generator | None = None, seed: int | None = None,
                  latents: torch.Tensor | None = None, output_type: str = "video", progress: bool = True,
                  decode_chunk: int = 4, callback: Callable[[dict], None] | None = None) -> Video | torch.Tensor:
-        """Sample a video. `callback` gets {i, t, x, pred_x0, eps} after every DDIM step."""
+        """Sample a video. Every argument is checked before any work (ValueError or TypeError naming it).
+        `callback` gets {i, t, x, pred_x0, eps} after every DDIM step."""
         if output_type not in OUTPUT_TYPES:
-            raise UserError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
-        self.check_size(height, width)
-        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+            raise InvalidArgumentError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
+        prompts = prompt_list(prompt)
         batch = len(prompts)
-        frames = num_frames or self.config.unet.temporal_length
+        if output_type == "video" and batch != 1:
+            raise InvalidArgumentError(f"output_type='video' returns one Video; got {batch} prompts: call once per "
+                                       "prompt, or use output_type='pt' or 'latent' for a batch")
+        self.check_size(height, width)
+        frames = self.config.unet.temporal_length if num_frames is None else num_frames
+        self.check_settings(num_inference_steps, guidance_scale, eta, fps, frames, decode_chunk)
+        if generator is not None and seed is not None:
+            raise InvalidArgumentError("pass seed or generator, not both")
+        img = self._first_frame(image, batch, height, width)
         f = self.config.vae.downsample_factor
         shape = (batch, self.config.unet.in_channels, frames, height // f, width // f)
         if generator is None:
             generator = torch.Generator(self.device).manual_seed(seed if seed is not None else random.randrange(2**63))
-        if latents is None:
-            latents = torch.randn(shape, generator=generator, device=self.device)
-        elif tuple(latents.shape) != shape:
-            raise UserError(f"latents must have shape {shape}, got {tuple(latents.shape)}")
+        latents = self._initial_latents(latents, shape, generator)
 
         cond = self.encode_prompt(prompts)
-        if self.kind == "i2v":
-            if image is None:
-                raise UserError("this image-to-video model needs a first frame (image=...)")
-            img = self.prepare_image(image, height, width)
-            cond = torch.cat([cond, self.model.encode_image(img.expand(batch, -1, -1, -1))], dim=1)
+        if img is not None:
+            cond = torch.cat([cond, self.model.encode_image(img)], dim=1)
         uncond = self._unconditional(batch) if guidance_scale != 1.0 else None
         fps_t = torch.full((1,), int(fps), device=self.device, dtype=torch.long)
         eps = guided(self._unet_fn(), cond, uncond, guidance_scale, fps=fps_t)
         noise = lambda x: torch.randn(x.shape, generator=generator, device=x.device)  # noqa: E731
-        out = sample_ddim(eps, latents.to(self.device), self.schedule(num_inference_steps, float(eta)),
+        out = sample_ddim(eps, latents, self.schedule(num_inference_steps, float(eta)),
                           noise=noise, callback=callback, disable=not progress)
         if output_type == "latent":
             return out
         video = self.model.decode(out, chunk=decode_chunk).float()
         if output_type == "pt":
             return video
-        if batch != 1:
-            raise UserError("output_type='video' makes one video; pass one prompt, or use output_type='pt'")
         return to_video(video[0], fps)

@@ -20,6 +20,8 @@ from vmevalkit.models.videocrafter.latent_diffusion import LatentVideoDiffusion,
 
 @torch.no_grad()
 def randomize_(model: nn.Module, seed: int) -> nn.Module:
+    """Overwrite every parameter in place with seeded normals: norms near 1 (weights) and 0 (biases),
+    matrices scaled by 1/sqrt(fan-in), other vectors small."""
     g = torch.Generator().manual_seed(seed)
     norm_params = {}
     for m in model.modules():

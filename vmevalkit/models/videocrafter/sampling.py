@@ -52,6 +52,8 @@ def ddim_timesteps(num_steps: int, num_train_steps: int = 1000) -> torch.Tensor:
 
 def make_schedule(alphas_cumprod: torch.Tensor, num_steps: int, eta: float,
                   scale_arr: torch.Tensor | None = None) -> DDIMSchedule:
+    """The DDIM schedule of `num_steps` steps at this eta over the model's alphas_cumprod (and its
+    use_scale scale_arr, when given), in sampling order."""
     ac = alphas_cumprod.detach().float().cpu()
     ts = ddim_timesteps(num_steps, ac.numel())
     alphas = ac[ts]

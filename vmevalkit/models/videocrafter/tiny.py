@@ -18,6 +18,7 @@ TINY_SEED = 1234
 
 def tiny_pipeline(seed: int = TINY_SEED, device: torch.device | str | None = None,
                   dtype: torch.dtype | None = None) -> VideoCrafterPipeline:
+    """The UNTRAINED tiny i2v pipeline with weights drawn from `seed` (the default: the i2v fixture's)."""
     cfg = load_config(TINY_CONFIG)
     return VideoCrafterPipeline(random_model(cfg, seed), device, dtype,
                                 {"checkpoint": None, "weights": f"random, seed {seed}", "untrained": True})
