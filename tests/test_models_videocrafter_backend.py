@@ -85,10 +85,11 @@ def test_t2v_model_gets_no_image(engine):
 
 @pytest.mark.parametrize("override, fragment", [
     ({"height": "300"}, "height must be a positive multiple of 64"),
-    ({"steps": "0"}, "steps must be a whole number >= 1"),
-    ({"fps": "0"}, "fps must be > 0"),
-    ({"steps": "1000"}, r"steps must be at most 999, the training schedule's length - 1 \(got 1000\)"),
-    ({"guidance": "0.5"}, r"guidance must be a finite number >= 1, where 1 turns guidance off \(got 0.5\)"),
+    ({"steps": "0"}, r"steps must be a whole number from 1 to 999 \(got 0\)"),
+    ({"fps": "0"}, r"fps must be a whole number > 0 \(the model is conditioned on it\) \(got 0\)"),
+    ({"frames": "0"}, r"frames must be a whole number >= 1 \(got 0\)"),
+    ({"steps": "1000"}, r"steps must be a whole number from 1 to 999 \(got 1000\)"),
+    ({"guidance": "0.5"}, r"guidance must be a finite number >= 1 \(1 turns guidance off\) \(got 0.5\)"),
     ({"guidance": "inf"}, r"guidance must be a finite number >= 1.*\(got inf\)"),
 ])
 def test_settings_the_sampler_cannot_use_are_refused_before_loading(engine, override, fragment):

@@ -3,7 +3,6 @@ constructor's caller (`from_checkpoint` / `tiny`), and reused for every question
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -12,35 +11,31 @@ from PIL import Image
 
 from vmevalkit.errors import UserError
 from vmevalkit.models.base import VideoModel
+from vmevalkit.models.videocrafter.arguments import argument_problems, is_whole
 from vmevalkit.questions import Question
 from vmevalkit.video import Video
 from vmevalkit.weights import weights_hash
 
 # The official 512 configs: the autoencoder downsamples by 8 and the UNet by 8 more.
 OFFICIAL_SIZE_MULTIPLE = 64
-# DDIM steps are drawn from the 1000 training timesteps; more than 999 would run past the schedule.
-MAX_STEPS = 999
+# The runner's setting names -> the pipeline's argument names.
+SAMPLER_ARGUMENTS = {"steps": "num_inference_steps", "guidance": "guidance_scale", "eta": "eta", "fps": "fps",
+                     "frames": "num_frames"}
+
+
+def sampler_arguments(settings: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline's keyword arguments for the runner's sampler settings (all but the sizes)."""
+    return {arg: settings[key] for key, arg in SAMPLER_ARGUMENTS.items()}
 
 
 def check_settings(model_id: str, settings: dict[str, Any], size_multiple: int = 1) -> None:
-    """Refuse settings the sampler cannot use, naming the setting, before any weights are loaded.
-    (The loaded pipeline checks height and width against its own size multiple again.)"""
-    s = settings
-    problems = []
-    for key in ("steps", "frames"):
-        if not isinstance(s[key], int) or s[key] < 1:
-            problems.append(f"{key} must be a whole number >= 1 (got {s[key]!r})")
-    if isinstance(s["steps"], int) and s["steps"] > MAX_STEPS:
-        problems.append(f"steps must be at most {MAX_STEPS}, the training schedule's length - 1 (got {s['steps']})")
+    """Refuse settings the sampler cannot use, naming the setting, before any weights are loaded: the
+    pipeline's own rules (it checks them again, with height and width against its size multiple, once loaded)."""
+    setting_of = {arg: key for key, arg in SAMPLER_ARGUMENTS.items()}
+    problems = argument_problems(sampler_arguments(settings), label=setting_of.__getitem__)
     for key in ("height", "width"):
-        if not isinstance(s[key], int) or s[key] < 1 or s[key] % size_multiple:
-            problems.append(f"{key} must be a positive multiple of {size_multiple} (got {s[key]!r})")
-    if not s["fps"] > 0:
-        problems.append(f"fps must be > 0 (got {s['fps']!r})")
-    if not 1 <= s["guidance"] < math.inf:
-        problems.append(f"guidance must be a finite number >= 1, where 1 turns guidance off (got {s['guidance']!r})")
-    if not s["eta"] >= 0:
-        problems.append(f"eta must be >= 0 (got {s['eta']!r})")
+        if not is_whole(settings[key]) or settings[key] < 1 or settings[key] % size_multiple:
+            problems.append(f"{key} must be a positive multiple of {size_multiple} (got {settings[key]!r})")
     if problems:
         raise UserError(f"{model_id}: " + "; ".join(problems) + "; change it with --set key=value")
 
@@ -99,8 +94,6 @@ class VideoCrafterModel(VideoModel):
         return described
 
     def generate(self, question: Question, image: Image.Image, *, seed: int, progress: bool = True) -> Video:
-        s = self._settings
         return self.pipeline(image if self.pipeline.kind == "i2v" else None, question.prompt,
-                             num_inference_steps=s["steps"], guidance_scale=s["guidance"], eta=s["eta"],
-                             fps=s["fps"], height=s["height"], width=s["width"], num_frames=s["frames"],
-                             seed=seed, progress=progress)
+                             **sampler_arguments(self._settings), height=self._settings["height"],
+                             width=self._settings["width"], seed=seed, progress=progress)

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 import random
 from pathlib import Path
@@ -20,6 +18,7 @@ from PIL import Image
 
 from vmevalkit.errors import InvalidArgumentError
 from vmevalkit.images import to_rgb
+from vmevalkit.models.videocrafter.arguments import argument_problems, is_whole
 from vmevalkit.models.videocrafter.checkpoint import check_keys, read_state_dict
 from vmevalkit.models.videocrafter.config import VideoCrafterConfig, builtin_for_keys, load_config
 from vmevalkit.models.videocrafter.encoders import CLIP_SIZE
@@ -45,14 +44,6 @@ def default_device() -> torch.device:
 def default_dtype(device: torch.device) -> torch.dtype:
     """float16 on CUDA, float32 elsewhere."""
     return torch.float16 if device.type == "cuda" else torch.float32
-
-
-def _is_whole(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_finite(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def prompt_list(prompt: str | list[str]) -> list[str]:
@@ -214,7 +205,7 @@ class VideoCrafterPipeline:
 
     def check_size(self, height: int, width: int) -> None:
         """Refuse a video size the model cannot take, suggesting the nearest one it can."""
-        if not (_is_whole(height) and _is_whole(width)):
+        if not (is_whole(height) and is_whole(width)):
             raise InvalidArgumentError(f"height and width must be whole numbers of pixels; got {height!r}x{width!r}")
         m = self.size_multiple
         if height <= 0 or width <= 0 or height % m or width % m:
@@ -227,20 +218,9 @@ class VideoCrafterPipeline:
     def check_settings(self, num_inference_steps: int, guidance_scale: float, eta: float, fps: float,
                        num_frames: int, decode_chunk: int) -> None:
         """Refuse sampler settings that cannot work, naming every one and the values allowed."""
-        max_steps = self.model.alphas_cumprod.numel() - 1
-        problems = []
-        if not (_is_whole(num_inference_steps) and 1 <= num_inference_steps <= max_steps):
-            problems.append(f"num_inference_steps must be a whole number from 1 to {max_steps} "
-                            f"(got {num_inference_steps!r})")
-        if not (_is_finite(guidance_scale) and guidance_scale >= 1):
-            problems.append(f"guidance_scale must be a finite number >= 1 (1 turns guidance off; got {guidance_scale!r})")
-        if not (_is_finite(eta) and eta >= 0):
-            problems.append(f"eta must be a finite number >= 0 (0: deterministic DDIM; got {eta!r})")
-        if not (_is_finite(fps) and fps > 0 and fps == int(fps)):
-            problems.append(f"fps must be a whole number > 0 (the model is conditioned on it; got {fps!r})")
-        for name, value in (("num_frames", num_frames), ("decode_chunk", decode_chunk)):
-            if not (_is_whole(value) and value >= 1):
-                problems.append(f"{name} must be a whole number >= 1 (got {value!r})")
+        problems = argument_problems(
+            {"num_inference_steps": num_inference_steps, "guidance_scale": guidance_scale, "eta": eta, "fps": fps,
+             "num_frames": num_frames, "decode_chunk": decode_chunk}, max_steps=self.model.alphas_cumprod.numel() - 1)
         if problems:
             raise InvalidArgumentError("; ".join(problems))
 
