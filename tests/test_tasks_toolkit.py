@@ -87,3 +87,10 @@ def test_videos_hold_their_ends():
     cut = cut_video(a, b, 4)
     assert cut.num_frames == 8 and not cut.frames[:4].any() and (cut.frames[4:] == 255).all()
     assert crop(np.zeros((10, 10)), (2, 3, 5, 9)).shape == (6, 3)
+
+
+def test_final_state_of_a_two_frame_video_is_its_last_frame_not_a_blend():
+    frames = np.zeros((2, 8, 10, 3), np.uint8)
+    frames[1] = 200
+    assert np.all(final_state(Video(frames, 8), (10, 8)) == 200)
+    assert np.all(final_state(Video(frames[1:], 8), (10, 8)) == 200)

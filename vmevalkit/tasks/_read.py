@@ -26,8 +26,12 @@ def frames_at(video: Video, size: tuple[int, int]) -> np.ndarray:
 
 
 def final_state(video: Video, size: tuple[int, int], k: int = LAST_FRAMES) -> np.ndarray:
-    """The video's final state: per-pixel median of its last `k` frames, float32 H x W x 3 at `size`."""
-    tail = Video(video.frames[-k:], video.fps)
+    """The video's final state: per-pixel median of its last `k` frames, float32 H x W x 3 at `size`.
+
+    A video shorter than `k` frames uses an odd number of its last frames (a 2-frame video: its last
+    frame), so the state is always one a frame shows, never the average of two different states."""
+    count = k if video.num_frames >= k else video.num_frames - (1 - video.num_frames % 2)
+    tail = Video(video.frames[-count:], video.fps)
     return np.median(frames_at(tail, size), axis=0)
 
 
