@@ -175,3 +175,14 @@ def test_report_command(experiment):
     assert "| model-a | 60.0%" in done.stdout and "wrote " in done.stdout
     assert (experiment / "report" / "report.html").is_file() and (experiment / SCORES).is_file()
     assert len(read_rows(experiment)) == 19
+
+
+def _report_args(experiment: Path) -> list[str]:
+    return ["report", "--experiment", "exp", "--output-dir", str(experiment.parent), "--resamples", "200"]
+
+
+def test_report_command_refuses_a_negative_seed(experiment):
+    from vmevalkit.cli import main
+
+    assert main([*_report_args(experiment), "--seed", "-1"]) == 2
+

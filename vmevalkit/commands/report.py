@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resamples < 100:
         raise UserError("--resamples must be at least 100 for a usable interval")
+    if args.seed < 0:
+        raise UserError(f"--seed must be 0 or more (a bootstrap seed), got {args.seed}")
     _, paths = write_report(experiment_dir(args), args.out, args.scorer, args.resamples, args.seed,
                             args.embed_limit_mb)
     print(paths["markdown"].read_text(encoding="utf-8"))
