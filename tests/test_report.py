@@ -186,3 +186,12 @@ def test_report_command_refuses_a_negative_seed(experiment):
 
     assert main([*_report_args(experiment), "--seed", "-1"]) == 2
 
+
+def test_report_into_an_out_that_cannot_be_created_is_one_error(experiment, tmp_path):
+    from vmevalkit.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main([*_report_args(experiment), "--out", str(blocker / "report")]) == 2
+    with pytest.raises(UserError, match="cannot create the report folder"):
+        write_report(experiment, blocker / "report", resamples=200)
