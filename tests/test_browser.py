@@ -179,3 +179,19 @@ def test_review_lists_a_human_row_without_details_and_skips_broken_rows(experime
         assert "skipped a broken line (not UTF-8 text" in capsys.readouterr().err
     finally:
         server.httpd.server_close()
+
+
+def test_review_ignores_verdicts_about_an_earlier_video_of_the_item(experiment):
+    server = ReviewServer(experiment)
+    try:
+        index = next(i for i, item in enumerate(server.items) if item.model == "model-a")
+        server.record(index, True, "looked fine")
+        entry = next(e for e in server.item_list() if e["index"] == index)
+        assert entry["human"] == {"correct": True, "note": "looked fine"} and entry["scores"]
+        question = next(q for q in card_questions(3) + card_questions(2, domain="boards")
+                        if q.key == server.items[index].question_key)
+        write_item(experiment, "model-a", question, [question.first_frame] * 3)  # regenerated
+        entry = next(e for e in server.item_list() if e["index"] == index)
+        assert entry["human"] is None and entry["scores"] == {}
+    finally:
+        server.httpd.server_close()

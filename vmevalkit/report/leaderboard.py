@@ -24,7 +24,7 @@ from vmevalkit.errors import UserError
 from vmevalkit.hashing import sha256_file
 from vmevalkit.report.stats import Agreement, agreement, bootstrap_interval
 from vmevalkit.results import iter_items
-from vmevalkit.scoring.rows import read_rows, scorer_kind
+from vmevalkit.scoring.rows import about_video, read_rows, scorer_kind
 
 SCORER_PRECEDENCE = ("exact", "human", "vlm", "similarity")
 CONTROL_MODELS = ("oracle", "static")
@@ -111,7 +111,7 @@ def load_items(experiment_dir: str | os.PathLike, policy: str = "auto") -> list[
         has_video = item.ok and item.video_path.is_file()
         sha = sha256_file(item.video_path) if has_video else None
         rows = {name: row for name, row in by_item.get((item.model, item.question_key), {}).items()
-                if has_video and row.get("video_sha256", sha) == sha}
+                if sha is not None and about_video(row, sha)}
         items.append(ItemResult(
             model=item.model, question=item.question_key, domain=item.metadata["question"]["domain"],
             control=is_control(item.model, item.metadata), untrained=bool(item.metadata.get("untrained")),

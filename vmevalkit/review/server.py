@@ -27,7 +27,7 @@ from vmevalkit.hashing import sha256_file
 from vmevalkit.questions import FINAL_FRAME, FIRST_FRAME, PROMPT
 from vmevalkit.results import LAST_FRAME, QUESTION_DIR, VIDEO, ResultItem, iter_items
 from vmevalkit.scoring.base import Score
-from vmevalkit.scoring.rows import append_row, latest_rows, make_row, read_rows, scorer_kind
+from vmevalkit.scoring.rows import about_video, append_row, latest_rows, make_row, read_rows, scorer_kind
 
 HUMAN = "human"
 HUMAN_VERSION = "1"
@@ -78,7 +78,7 @@ class ReviewServer:
         return header in {f"{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]")}
 
     def item_list(self) -> list[dict[str, Any]]:
-        """What the page shows for each item, with the verdicts recorded so far."""
+        """What the page shows for each item, with the verdicts recorded so far about its current video."""
         by_item: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         for (model, question, scorer), row in latest_rows(read_rows(self.root)).items():
             by_item.setdefault((model, question), {})[scorer] = row
@@ -87,7 +87,9 @@ class ReviewServer:
             folder = item.folder / QUESTION_DIR
             prompt = (folder / PROMPT).read_text(encoding="utf-8", errors="replace").strip() \
                 if (folder / PROMPT).is_file() else ""
-            rows = by_item.get((item.model, item.question_key), {})
+            sha = sha256_file(item.video_path)
+            rows = {scorer: row for scorer, row in by_item.get((item.model, item.question_key), {}).items()
+                    if about_video(row, sha)}
             human = rows.get(HUMAN)
             entry = {"index": index, "question": item.question_key, "prompt": prompt,
                      "media": {name: f"/media/{index}/{name}" for name, (rel, _) in MEDIA.items()

@@ -82,6 +82,11 @@ def read_rows(experiment_dir: str | os.PathLike) -> list[dict[str, Any]]:
     return rows
 
 
+def about_video(row: dict[str, Any], video_sha256: str) -> bool:
+    """Whether `row` judged the video with this sha256 (a row that names no video is taken as about it)."""
+    return row.get("video_sha256", video_sha256) == video_sha256
+
+
 def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[RowKey, dict[str, Any]]:
     """The last row for each (model, question, scorer)."""
     return {(r["model"], r["question"], r["scorer"]): r for r in rows}
