@@ -195,3 +195,30 @@ def test_review_ignores_verdicts_about_an_earlier_video_of_the_item(experiment):
         assert entry["human"] is None and entry["scores"] == {}
     finally:
         server.httpd.server_close()
+
+
+@pytest.mark.parametrize("body, length", [
+    (b"", "-1"),  # would make the server read until the client hangs up
+    (b"x" * 10, str(1 << 20)),
+    (b"[" * 60_000, None),
+    (b'{"index": true, "correct": true}', None),  # a boolean is not item number 1
+    (b'{"index": 0, "correct": true, "note": null}', None),
+    (b'{"index": 0, "correct": true, "note": {"a": 1}}', None),
+    (b'"index"', None),
+])
+def test_a_bad_verdict_body_is_answered_400_and_records_nothing(experiment, body, length):
+    import http.client
+
+    server = ReviewServer(experiment).start()
+    try:
+        host, port = server.httpd.server_address[:2]
+        connection = http.client.HTTPConnection(host, port, timeout=5)
+        connection.putrequest("POST", "/api/verdict", skip_host=True)
+        for name, value in {"Host": f"127.0.0.1:{port}", "X-Review-Token": server.token,
+                            "Content-Length": length or str(len(body))}.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        assert connection.getresponse().status == 400
+        assert not [r for r in read_rows(experiment) if r["scorer"] == "human"]
+    finally:
+        server.stop()

@@ -35,6 +35,7 @@ MEDIA = {"video.mp4": (VIDEO, "video/mp4"), "first.png": (f"{QUESTION_DIR}/{FIRS
          "expected.png": (f"{QUESTION_DIR}/{FINAL_FRAME}", "image/png"), "last.png": (LAST_FRAME, "image/png")}
 TOKEN_HEADER = "X-Review-Token"
 MAX_NOTE = 2000
+MAX_BODY = 1 << 16  # bytes: a verdict with the longest note fits easily
 
 
 def human_row(item: ResultItem, correct: bool, reviewer: str, note: str = "") -> dict[str, Any]:
@@ -43,6 +44,32 @@ def human_row(item: ResultItem, correct: bool, reviewer: str, note: str = "") ->
                   details={"reviewer": reviewer, **({"note": note} if note else {})})
     task = item.question().metadata.get("task")
     return make_row(item, HUMAN, HUMAN_VERSION, score, sha256_file(item.video_path), task)
+
+
+def body_length(header: str | None) -> int:
+    """The Content-Length of a verdict: a number of bytes from 0 to MAX_BODY, else ValueError."""
+    try:
+        length = int(header or "0")
+    except ValueError:
+        raise ValueError(f"Content-Length {header!r} is not a number") from None
+    if not 0 <= length <= MAX_BODY:
+        raise ValueError(f"Content-Length must be 0..{MAX_BODY}, got {length}")
+    return length
+
+
+def parse_verdict(raw: bytes, items: int) -> tuple[int, bool, str]:
+    """(index, correct, note) from a verdict's JSON body; ValueError saying what is wrong."""
+    body = json.loads(raw)
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    index, correct, note = body.get("index"), body.get("correct"), body.get("note", "")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < items:
+        raise ValueError(f"index must be an item number from 0 to {items - 1}")
+    if not isinstance(correct, bool):
+        raise ValueError("correct must be true or false")
+    if not isinstance(note, str):
+        raise ValueError("note must be a string")
+    return index, correct, note[:MAX_NOTE]
 
 
 class ReviewServer:
@@ -204,13 +231,9 @@ class ReviewServer:
                 if not secrets.compare_digest(self.headers.get(TOKEN_HEADER, ""), server.token):
                     return self._json(HTTPStatus.FORBIDDEN, {"error": "missing or wrong review token"})
                 try:
-                    length = int(self.headers.get("Content-Length", "0"))
-                    body = json.loads(self.rfile.read(min(length, 1 << 16)))
-                    index, correct = body["index"], body["correct"]
-                    note = str(body.get("note", ""))[:MAX_NOTE]
-                    if not isinstance(index, int) or not 0 <= index < len(server.items) or not isinstance(correct, bool):
-                        raise ValueError("index must be an item number and correct true or false")
-                except (ValueError, KeyError, TypeError) as e:
+                    length = body_length(self.headers.get("Content-Length"))
+                    index, correct, note = parse_verdict(self.rfile.read(length), len(server.items))
+                except (ValueError, RecursionError) as e:  # RecursionError: JSON nested too deep
                     return self._json(HTTPStatus.BAD_REQUEST, {"error": f"bad verdict: {e}"})
                 try:
                     row = server.record(index, correct, note)
