@@ -195,3 +195,23 @@ def test_report_into_an_out_that_cannot_be_created_is_one_error(experiment, tmp_
     assert main([*_report_args(experiment), "--out", str(blocker / "report")]) == 2
     with pytest.raises(UserError, match="cannot create the report folder"):
         write_report(experiment, blocker / "report", resamples=200)
+
+
+def test_linked_videos_under_a_folder_with_a_quote_or_hash_stay_inside_their_attribute(tmp_path):
+    from html.parser import HTMLParser
+    from urllib.parse import unquote
+
+    exp = tmp_path / 'my "runs" #1' / "exp"
+    write_controls(exp, card_questions(1))
+    score_experiment(exp, "auto")
+    _, paths = write_report(exp, tmp_path / "report", resamples=200, embed_limit_mb=0)
+    sources = []
+
+    class Videos(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "video":
+                sources.append(dict(attrs)["src"])
+
+    Videos().feed(paths["html"].read_text())
+    assert len(sources) == 2 and all("#" not in s and '"' not in s for s in sources)
+    assert all((paths["html"].parent / unquote(s)).resolve().is_file() for s in sources)

@@ -11,6 +11,7 @@ import os
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from PIL import Image
 
@@ -104,12 +105,13 @@ def _badges(item: ItemResult) -> str:
 
 
 def _video_sources(board: Leaderboard, out_dir: Path, embed_limit_mb: float) -> tuple[dict[str, str], bool]:
-    """Each video's src: data URLs when all of them fit in `embed_limit_mb`, else paths relative to the page."""
+    """Each video's src: data URLs when all of them fit in `embed_limit_mb`, else URLs relative to the page
+    (percent-encoded, so a folder name with a quote, '#' or a space neither breaks the link nor the page)."""
     videos = [i.video for i in board.items if i.video is not None]
     embed = sum(v.stat().st_size for v in videos) <= embed_limit_mb * 2**20
     if embed:
         return {str(v): _data_url("video/mp4", v.read_bytes()) for v in videos}, True
-    return {str(v): Path(os.path.relpath(v, out_dir)).as_posix() for v in videos}, False
+    return {str(v): quote(Path(os.path.relpath(v, out_dir)).as_posix()) for v in videos}, False
 
 
 def _question_section(key: str, items: list[ItemResult], sources: dict[str, str], board: Leaderboard) -> str:
