@@ -11,6 +11,7 @@ from conftest import SHARED, fixture_dir
 from PIL import Image
 from safetensors.torch import load_file
 
+from vmevalkit.models.videocrafter import attention
 from vmevalkit.models.videocrafter.config import load_config
 from vmevalkit.models.videocrafter.encoders import clip_preprocess
 from vmevalkit.models.videocrafter.pipeline import VideoCrafterPipeline
@@ -81,6 +82,21 @@ def test_unet_calls(case, t):
         for branch, ctx in (("cond", "c_crossattn"), ("uncond", "uc_crossattn")):
             eps = pipe.unet(g["unet_x"], torch.tensor([t]), g[ctx], g["fps"])
             assert rel(eps, g[f"eps_{branch}_t{t}"]) <= SINGLE
+
+
+def test_unet_with_the_cpu_feed_forward_in_row_blocks(case, monkeypatch):
+    """The fixtures are too small for the CPU row blocks: force small ones, compare with the official UNet."""
+    kind, pipe, g, args, _ = case
+    monkeypatch.setattr(attention, "CPU_BLOCK_BYTES", 4096)
+    blocks = []
+    feed_forwards = [m for m in pipe.unet.modules() if isinstance(m, attention.FeedForward)]
+    for ff in feed_forwards:
+        geglu = ff.net[0]
+        monkeypatch.setattr(geglu, "forward", lambda x, module=geglu: blocks.append(1) or type(module).forward(module, x))
+    with torch.inference_mode():
+        eps = pipe.unet(g["unet_x"], torch.tensor([500]), g["c_crossattn"], g["fps"])
+    assert rel(eps, g["eps_cond_t500"]) <= SINGLE
+    assert len(blocks) > 2 * len(feed_forwards)  # the blocks did run
 
 
 def test_unet_fps_batch_and_image_attention(case):
