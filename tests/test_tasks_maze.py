@@ -76,6 +76,15 @@ def test_teleporting_to_the_goal_is_a_jump(generated):
     assert s.correct is False and s.details["jumps"] and s.details["jumps"][0]["from"] == s.details["start_cell"]
 
 
+def test_a_video_that_opens_on_the_goal_has_not_walked_the_maze(generated):
+    g = generated["medium"]
+    maze = Maze.from_metadata(g.question.metadata["maze"])
+    s = TASK.score(g.question, _walk(maze, [maze.goal] * 4))  # never seen anywhere else: no illegal move
+    assert s.details["reached_goal"] and s.details["legal_path"] and not s.details["started_at_start"]
+    assert s.correct is False and s.version == "1.1"
+    assert TASK.score(g.question, g.solution).details["started_at_start"] is True
+
+
 def test_stepping_through_a_wall_is_a_wall_crossing(generated):
     g = generated["medium"]
     maze = Maze.from_metadata(g.question.metadata["maze"])

@@ -48,7 +48,7 @@ class ExactScorer:
 
     def __init__(self, task: Task):
         self.task = task
-        self.version = task.version
+        self.version = task.scorer_version
 
     def score(self, question: Question, video: Video) -> Score:
         return self.task.score(question, video)

@@ -49,7 +49,7 @@ def foreign_question(task: Task, question: Question) -> Score | None:
     made_by = (question.metadata.get("task"), str(question.metadata.get("task_version")))
     if made_by == (task.name, task.version):
         return None
-    return Score(scorer=task.name, version=task.version, correct=None,
+    return Score(scorer=task.name, version=task.scorer_version, correct=None,
                  error=f"question {question.key} was made by task {made_by[0]!r} version {made_by[1]!r}, "
                        f"but this scorer is {task.name!r} version {task.version!r}; regenerate the questions "
                        f"with `vmevalkit tasks generate`")

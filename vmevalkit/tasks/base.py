@@ -30,6 +30,13 @@ class Task(ABC):
     version: str
     description: str
     difficulties: tuple[str, ...] = ("easy", "medium", "hard")
+    scorer_revision: int = 0  # raised when the scorer changes and the questions do not
+
+    @property
+    def scorer_version(self) -> str:
+        """The version recorded with every score: the task's, plus the scorer's revision once it has one, so
+        scores made by an earlier scorer are redone and questions of the same task version still count."""
+        return f"{self.version}.{self.scorer_revision}" if self.scorer_revision else self.version
 
     @abstractmethod
     def generate(self, seed: int, difficulty: str) -> Generated:

@@ -244,7 +244,7 @@ class ChessMateTask(Task):
         differ, move, mate = best
         exact = differ == 0
         correct = exact and mate
-        return Score(scorer=self.name, version=self.version, correct=correct, score=float(correct),
+        return Score(scorer=self.name, version=self.scorer_version, correct=correct, score=float(correct),
                      details={"position_read": read_board.board_fen(), "move_read": board.san(move) if exact else None,
                               "is_mate": mate if exact else None, "closest_move": board.san(move),
                               "squares_off_closest": differ, "unchanged": read == board.piece_map(),

@@ -141,7 +141,7 @@ class CountingTask(Task):
         states = box_states(seen, empty, full, boxes)
         filled = [i for i, s in enumerate(states) if s["filled"]]
         correct = filled == list(range(count))
-        return Score(self.name, self.version, correct, 1.0 if correct else 0.0,
+        return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"filled_boxes": filled, "count_read": len(filled), "expected_count": count,
                       "filled_from_left": filled == list(range(len(filled))), "boxes": states})
 

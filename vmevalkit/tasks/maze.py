@@ -130,6 +130,7 @@ class Maze:
 class MazeTask(Task):
     name = "maze"
     version = "1"
+    scorer_revision = 1  # 1: the path must begin on the start cell
     description = "Walk a red dot through a grid maze (3x3 up to 9x9) to a green flag without crossing walls."
 
     def make(self, seed: int, difficulty: str) -> Maze:
@@ -193,10 +194,13 @@ class MazeTask(Task):
                 path.append(cell)
         reached = final == maze.goal
         legal = not wall_crossings and not jumps
+        started = bool(path) and path[0] == maze.start  # a video that opens on the goal has walked nowhere
+        correct = reached and legal and started
         return Score(
-            scorer=self.name, version=self.version, correct=reached and legal, score=float(reached and legal),
+            scorer=self.name, version=self.scorer_version, correct=correct, score=float(correct),
             details={"agent_cell": list(final) if final else None, "goal_cell": list(maze.goal),
-                     "start_cell": list(maze.start), "reached_goal": reached, "legal_path": legal,
+                     "start_cell": list(maze.start), "started_at_start": started, "reached_goal": reached,
+                     "legal_path": legal,
                      "wall_crossings": wall_crossings, "jumps": jumps, "cells_visited": [list(c) for c in path],
                      "frames_without_agent": video.num_frames - len(seen)})
 

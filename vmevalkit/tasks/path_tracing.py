@@ -172,7 +172,7 @@ class PathTracingTask(Task):
         states = box_states(seen, empty, full, boxes)
         filled = [i for i, s in enumerate(states) if s["filled"]]
         correct = filled == [target]
-        return Score(self.name, self.version, correct, 1.0 if correct else 0.0,
+        return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"filled_boxes": filled, "expected_box": target, "boxes": states})
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:

@@ -200,7 +200,7 @@ class RavenTask(Task):
         read, margin = closest(dist)
         recognised = dist[read] <= MAX_DISTANCE
         correct = recognised and read == "answer"
-        return Score(self.name, self.version, correct, 1.0 if correct else 0.0,
+        return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"read": read if recognised else None, "read_panel": candidates(panels[8])[read]
                       if recognised else None, "expected": panels[8], "distance": dist[read],
                       "margin": margin, "max_distance": MAX_DISTANCE, "distances": dist})

@@ -147,7 +147,7 @@ class RotationTask(Task):
         read, margin = closest(dist)
         recognised = dist[read] <= MAX_DISTANCE
         correct = recognised and read == solution["answer"]
-        return Score(self.name, self.version, correct, 1.0 if correct else 0.0,
+        return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"read": read if recognised else None, "expected": solution["answer"],
                       "distance": dist[read], "margin": margin, "max_distance": MAX_DISTANCE,
                       "distances": dist})

@@ -205,7 +205,7 @@ class SudokuTask(Task):
         empty = [[r, c] for r, c in board.grid.cells() if not read[r][c]]
         valid, broken = valid_completion(board, read)
         correct = valid and not changed
-        return Score(scorer=self.name, version=self.version, correct=correct, score=float(correct),
+        return Score(scorer=self.name, version=self.scorer_version, correct=correct, score=float(correct),
                      details={"grid_read": read, "empty_cells": empty, "givens_changed": changed,
                               "broken_units": broken, "valid_completion": valid,
                               "matches_stored_solution": read == solution, "doubtful_cells": doubtful})
