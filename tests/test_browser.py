@@ -166,6 +166,23 @@ def test_host_names_are_checked_only_when_serving_loopback(experiment):
         network.httpd.server_close()
 
 
+def test_the_review_server_serves_ipv6_loopback(experiment):
+    import socket
+    import urllib.request
+
+    try:
+        socket.socket(socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("this machine has no IPv6")
+    server = ReviewServer(experiment, host="::1").start()
+    try:
+        assert server.url.startswith("http://[::1]:")
+        with urllib.request.urlopen(server.url, timeout=5) as resp:  # Host: [::1]:port, allowed on loopback
+            assert resp.status == 200 and b"<html" in resp.read().lower()
+    finally:
+        server.stop()
+
+
 def test_review_lists_a_human_row_without_details_and_skips_broken_rows(experiment, capsys):
     item = next(i for i in iter_items(experiment) if i.model == "model-a")
     with open(experiment / "scores.jsonl", "ab") as f:

@@ -54,6 +54,12 @@ def test_generate_resumes_and_replaces_only_what_differs(tmp_path):
     assert read_question(folders[0]).metadata["difficulty"] == "hard"
 
 
+def test_a_task_named_twice_is_generated_once(tmp_path):
+    assert len(generate_questions(["sudoku", "sudoku"], 2, 0, "easy", tmp_path)) == 2
+    out = run_cli("tasks", "generate", "--tasks", "sudoku,sudoku", "--n", "1", "--out", str(tmp_path / "cli"))
+    assert out.returncode == 0 and "1 question folders in" in out.stdout and "(sudoku)" in out.stdout
+
+
 def test_generate_remakes_a_folder_whose_metadata_is_broken(tmp_path):
     folders = generate_questions(["sudoku"], 2, 0, "easy", tmp_path)
     (folders[0] / "question_metadata.json").write_bytes(b"[1]")
@@ -65,7 +71,8 @@ def test_generate_remakes_a_folder_whose_metadata_is_broken(tmp_path):
 def test_bad_arguments_exit_2_with_a_message_and_no_traceback(tmp_path):
     for args, words in [(("--tasks", "nonsense"), "unknown task 'nonsense'"),
                         (("--tasks", "maze", "--difficulty", "extreme"), "no difficulty 'extreme'"),
-                        (("--tasks", "maze", "--n", "0"), "--n must be at least 1")]:
+                        (("--tasks", "maze", "--n", "0"), "--n must be at least 1"),
+                        (("--tasks", "maze", "--seed", "-5"), "the seed must be 0 or more")]:
         out = run_cli("tasks", "generate", *args, "--out", str(tmp_path / "x"))
         assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr
     blocker = tmp_path / "file"

@@ -9,7 +9,7 @@ from vmevalkit.errors import UserError
 
 
 def _names(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
+    names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
     if not names:
         raise argparse.ArgumentTypeError("give task names separated by commas, e.g. maze,chess")
     return names

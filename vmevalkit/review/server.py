@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,6 +73,14 @@ def parse_verdict(raw: bytes, items: int) -> tuple[int, bool, str]:
     return index, correct, note[:MAX_NOTE]
 
 
+def _http_server(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A threading HTTP server on `host`, over IPv6 when `host` is an IPv6 address such as ::1."""
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    return Server((host, port), handler)
+
+
 class ReviewServer:
     """Serves the review page for one experiment; `start()` runs it in a background thread."""
 
@@ -86,7 +95,7 @@ class ReviewServer:
         self.token = secrets.token_urlsafe(24)
         self._lock = threading.Lock()
         try:
-            self.httpd = ThreadingHTTPServer((host, port), self._handler())
+            self.httpd = _http_server(host, port, self._handler())
         except OSError as e:
             raise UserError(f"cannot listen on {host}:{port} ({e}); pick another --port") from e
         self.httpd.daemon_threads = True

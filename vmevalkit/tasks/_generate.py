@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from vmevalkit.errors import UserError
 from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.questions import GROUND_TRUTH, METADATA, write_question
 from vmevalkit.video import write_mp4
@@ -23,12 +24,14 @@ def _already_written(folder: Path, expected: dict) -> bool:
 
 
 def question_plan(task_names: Iterable[str], n: int, seed: int, difficulty: str | None) -> list[tuple[str, int, str]]:
-    """(task, seed, difficulty) for every question: seeds seed..seed+n-1 per task; with no
+    """(task, seed, difficulty) for every question: seeds seed..seed+n-1 per task (seed >= 0); with no
     difficulty given, the task's difficulties take turns."""
     from vmevalkit.tasks import get_task
 
+    if seed < 0:
+        raise UserError(f"the seed must be 0 or more (it numbers the question folders), got {seed}")
     plan = []
-    for name in task_names:
+    for name in dict.fromkeys(task_names):  # a task named twice is generated once
         task = get_task(name)
         levels = [difficulty] if difficulty else list(task.difficulties)
         plan += [(name, seed + i, levels[i % len(levels)]) for i in range(n)]
