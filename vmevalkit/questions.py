@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from PIL import Image
@@ -50,9 +51,10 @@ class Question:
         """`<domain>_task/<id>`: where the question lives in a dataset and in an output tree."""
         return f"{self.domain}_task/{self.id}"
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """A hash of everything a model (or the oracle) sees or a scorer uses, so a changed question is not reused."""
+        """A hash of everything a model (or the oracle) sees or a scorer uses, so a changed question is not reused.
+        Computed once per Question (it reads both frames and the ground-truth video), then kept."""
         h = hashlib.sha256()
         h.update(self.prompt.encode("utf-8"))
         for image in (self.first_frame, self.final_frame):
