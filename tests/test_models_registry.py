@@ -164,3 +164,34 @@ def test_controls_load_without_torch_device_and_honour_settings():
     q = Question(id="q", domain="d", prompt="p", first_frame=Image.new("RGB", (6, 4), (9, 9, 9)))
     video = static.generate(q, q.first_frame, seed=0)
     assert video.num_frames == 3 and static.settings == {"frames": 3, "fps": 8}
+
+
+def test_prefixed_ids_are_made_by_their_resolver_once(registry, monkeypatch):
+    monkeypatch.setattr(models, "_RESOLVERS", dict(models._RESOLVERS))
+    made = []
+
+    def resolve(rest):
+        made.append(rest)
+        return ModelSpec(f"demo-{rest.replace('/', '--')}", "demo", "i2v", "d", build=lambda *a: None,
+                         reference=f"demo:{rest}", inputs=("image",))
+
+    models.register_resolver("demo", resolve, "org/name")
+    spec = get_spec("demo:org/name")
+    assert spec.id == "demo-org--name" and spec.reference == "demo:org/name"
+    assert get_spec("demo:org/name") is spec and get_spec("demo-org--name") is spec and made == ["org/name"]
+    assert [s.id for s in list_models()].count("demo-org--name") == 1
+    assert "ignores the prompt" in spec.label and spec.sees == ("image",)
+    with pytest.raises(UserError, match="say what follows 'demo:'"):
+        get_spec("demo:")
+    with pytest.raises(UserError, match=r"or demo:<org/name>"):
+        get_spec("nope")
+
+
+def test_models_needing_an_environment_variable_stop_before_building(registry, monkeypatch):
+    monkeypatch.delenv("DEMO_KEY", raising=False)
+    register_model(ModelSpec("keyed", "test", "i2v", "d", env_vars=("DEMO_KEY",),
+                             build=lambda *a: Recorder({}, a[2], a[3], a[4])))
+    with pytest.raises(UserError, match="needs the environment variable DEMO_KEY"):
+        load_model("keyed", device="cpu")
+    monkeypatch.setenv("DEMO_KEY", "x")
+    load_model("keyed", device="cpu")

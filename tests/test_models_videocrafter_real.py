@@ -13,7 +13,8 @@ from PIL import Image
 from vmevalkit import models
 from vmevalkit.cli import main
 from vmevalkit.errors import UserError
-from vmevalkit.models import ModelSpec, build_videocrafter, load_model, register_model
+from vmevalkit.models import ModelSpec, load_model, register_model
+from vmevalkit.models.catalog.videocrafter import build_videocrafter
 from vmevalkit.questions import Question
 from vmevalkit.video import motion_stats
 from vmevalkit.weights import WeightsSpec

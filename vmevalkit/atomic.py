@@ -1,4 +1,7 @@
-"""Atomic file writes: write to a temporary name in the same folder, fsync, then rename."""
+"""Atomic file writes: write to a temporary name in the same folder, fsync, then rename.
+
+Text (write_text, write_json, append_line) passes through vmevalkit.secrets.scrub first, so no file the kit
+writes can hold a registered secret."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+from vmevalkit.secrets import scrub
 
 
 def _umask() -> int:
@@ -41,7 +46,7 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    write_bytes(path, text.encode("utf-8"))
+    write_bytes(path, scrub(text).encode("utf-8"))
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
@@ -52,7 +57,7 @@ def append_line(path: str | os.PathLike, line: str) -> None:
     """Append one line with a single write on an O_APPEND descriptor, so lines never interleave."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (line.rstrip("\n") + "\n").encode("utf-8")
+    data = (scrub(line).rstrip("\n") + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, data)

@@ -13,6 +13,7 @@ import sys
 import vmevalkit
 import vmevalkit.commands
 from vmevalkit.errors import UserError
+from vmevalkit.secrets import scrub
 
 ORDER = ["run", "models", "weights", "tasks", "score", "report", "review"]
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {scrub(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; finished items are kept and a rerun resumes", file=sys.stderr)

@@ -32,6 +32,7 @@ from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.models import (
     CONTROLS,
     ModelSpec,
+    check_environment,
     check_weights,
     get_spec,
     load_model,
@@ -64,6 +65,7 @@ DEMO_EXPERIMENT = "demo"
 DEMO_TASKS = ("maze", "sudoku", "counting")  # the no-flags demo: one easy question of each
 MODEL_INPUT = "model_input.png"  # the first frame exactly as the model received it (after the fit)
 STAGING = ".staging"
+WORKDIR = ".models"  # <experiment>/.models/<model>/: each model's state kept across reruns (VideoModel.workdir)
 VERSIONED_PACKAGES = ("torch", "open_clip_torch", "av", "numpy", "pillow", "huggingface_hub", "safetensors")
 
 
@@ -333,6 +335,7 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     settings = settings_per_model(specs, opts.overrides)
     for spec in specs:
         check_weights(spec.id, opts.cache_dir)
+        check_environment(spec.id)
     device = resolve_device(opts.device) if any(s.kind != "control" for s in specs) else "cpu"
     if opts.threads is not None:
         if opts.threads < 1:
@@ -418,6 +421,7 @@ def _run_model(exp: Experiment, spec: ModelSpec, settings: dict[str, Any], devic
         tally.seconds = time.perf_counter() - started
         return tally
     load_seconds = time.perf_counter() - started
+    model.workdir = exp.dir / WORKDIR / spec.id
     described = model.describe()
     bar.set_description(f"run: {spec.id}")
     for q, seed, key in pending:
@@ -445,6 +449,8 @@ def _run_item(exp: Experiment, model_id: str, model: VideoModel, q: Question, se
             model_input = image
         video = model.generate(q, image, seed=seed, progress=exp.opts.progress)
         meta["timings"]["generate_s"] = round(time.perf_counter() - t0, 3)
+        if video.info:
+            meta["generation"] = dict(video.info)
         meta["motion"] = motion_stats(video)
         meta["status"] = "ok"
     except Exception as e:  # noqa: BLE001 -- recorded in this item's metadata; the run goes on
@@ -474,6 +480,7 @@ def _base_metadata(exp: Experiment, spec: ModelSpec, described: dict[str, Any], 
         "status": "running",
         "model": spec.id,
         "model_description": {"family": spec.family, "kind": spec.kind, "description": spec.description,
+                              "reference": spec.reference or spec.id, "sees": list(spec.sees),
                               "untrained": spec.untrained, "device": device if spec.kind != "control" else "cpu",
                               "dtype": opts.dtype, **described},
         "untrained": spec.untrained,

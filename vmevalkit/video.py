@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -21,10 +23,12 @@ STATIC_MEAN_ABS_DIFF = 0.5  # grey levels (0..255); below this on average a vide
 
 @dataclass(frozen=True, eq=False)
 class Video:
-    """A clip as frames[T, H, W, 3] of uint8 RGB plus a frame rate."""
+    """A clip as frames[T, H, W, 3] of uint8 RGB plus a frame rate; `info` is what the model that made it
+    records about the call (JSON-serialisable; see VideoModel)."""
 
     frames: np.ndarray
     fps: float
+    info: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         f = self.frames

@@ -25,26 +25,30 @@ def _weights_state(spec, cache_dir) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vmevalkit.models import list_models
+    from vmevalkit.models import list_models, resolvers
 
     specs = list_models()
-    rows = [{"id": s.id, "family": s.family, "kind": s.kind, "weights": _weights_state(s, args.cache_dir),
-             "untrained": s.untrained, "label": s.label, "description": s.description,
-             "settings": dict(s.defaults)} for s in specs]
+    rows = [{"id": s.id, "family": s.family, "kind": s.kind, "sees": list(s.sees),
+             "weights": _weights_state(s, args.cache_dir), "env_vars": list(s.env_vars), "untrained": s.untrained,
+             "label": s.label, "description": s.description, "settings": dict(s.defaults)} for s in specs]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    table = [("id", "family", "kind", "weights", "note")]
+    table = [("id", "family", "kind", "sees", "weights", "note")]
     for r in rows:
-        table.append((r["id"], r["family"], r["kind"], r["weights"], r["label"]))
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
+        table.append((r["id"], r["family"], r["kind"], "+".join(r["sees"]), r["weights"], r["label"]))
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
     for row in table:
-        print("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + row[4])
+        print("  ".join(c.ljust(w) for c, w in zip(row[:5], widths)) + "  " + row[5])
     print()
     for r in rows:
         print(f"{r['id']}: {r['description']}")
+        if r["env_vars"]:
+            print("    needs the environment variable(s): " + ", ".join(r["env_vars"]))
         if args.settings:
             print("    settings: " + ", ".join(f"{k}={v}" for k, v in r["settings"].items()))
+    for prefix, help_text in resolvers().items():
+        print(f"{prefix}:<{help_text}>: any such model, made on demand (e.g. --models {prefix}:...)")
     missing = [r["id"] for r in rows if r["weights"] == "missing"]
     if missing:
         print(f"\nfetch missing weights with: vmevalkit weights download <id>   ({', '.join(missing)})")

@@ -1,12 +1,15 @@
 """The model registry: model id → `ModelSpec` (family, kind, weights, default settings), and `load_model`.
 
-Built in: the VideoCrafter models (real weights from the Hugging Face Hub), `videocrafter-tiny` (an
-UNTRAINED toy-size model for smoke tests) and the controls `static` and `oracle`. Add your own model with
-`register_model(ModelSpec(...))`; see docs/kit.md, "Adding a model"."""
+The built-in specs live in `vmevalkit.models.catalog`, one small module per family, registered when this
+module is imported (the catalog modules import nothing heavy). Add your own model with `register_model(ModelSpec(...))`
+(see docs/kit.md, "Adding a model"). Ids with a prefix, such as `diffusers:<repo or folder>`, are made on
+demand by the resolver registered for that prefix (`register_resolver`)."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,10 +21,12 @@ from vmevalkit.models.base import VideoModel
 from vmevalkit.weights import WeightsSpec, fetch_command, find_weights, weights_path
 
 KINDS = ("i2v", "t2v", "control")
+INPUTS = ("image", "prompt")
 CONTROLS = ("static", "oracle")
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_DEFAULT_INPUTS = {"i2v": ("image", "prompt"), "t2v": ("prompt",), "control": ("image",)}
 
 # build(spec, settings, device, dtype, weights) -> VideoModel. `settings` are the spec's defaults with the
 # user's overrides applied; `device` is "cpu" or "cuda[:n]"; `dtype` is None (the model's default) or a torch
@@ -43,20 +48,49 @@ class ModelSpec:
     untrained: bool = False  # random weights: a smoke test, not a model to rank
     validate: Callable[[dict[str, Any]], None] | None = None  # raises UserError on settings it cannot use
     note: str = ""  # a few words for tables (e.g. a control's bound)
+    reference: str | None = None  # what the user typed when it differs from the id (e.g. diffusers:org/repo)
+    inputs: tuple[str, ...] | None = None  # what the model sees: "image", "prompt" (None: from the kind)
+    env_vars: tuple[str, ...] = ()  # environment variables the model needs (API keys), checked before any work
 
     def __post_init__(self) -> None:
         if not _ID_RE.match(self.id):
             raise ValueError(f"model id {self.id!r}: use lower-case letters, digits, '.', '_' or '-'")
         if self.kind not in KINDS:
             raise ValueError(f"model {self.id}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.inputs is not None and not set(self.inputs) <= set(INPUTS):
+            raise ValueError(f"model {self.id}: inputs must be among {', '.join(INPUTS)}, not {self.inputs!r}")
+
+    @property
+    def sees(self) -> tuple[str, ...]:
+        """What the model is given of a question: the first frame ("image"), the prompt, or both."""
+        return self.inputs if self.inputs is not None else _DEFAULT_INPUTS[self.kind]
 
     @property
     def label(self) -> str:
-        """What tables show beside the id: UNTRAINED for random-weight models, else the note or the kind."""
-        return "UNTRAINED smoke test, not a real model" if self.untrained else self.note or self.kind
+        """What tables show beside the id: UNTRAINED for random-weight models, else the note or the kind,
+        and what the model does not see of a question."""
+        if self.untrained:
+            return "UNTRAINED smoke test, not a real model"
+        text = self.note or self.kind
+        if self.kind == "i2v" and "prompt" not in self.sees:
+            text += "; ignores the prompt"
+        return text
 
+
+# A resolver turns the part after "<prefix>:" into a spec, e.g. "diffusers:org/repo" -> a diffusers model.
+Resolver = Callable[[str], ModelSpec]
 
 _REGISTRY: dict[str, ModelSpec] = {}
+_RESOLVERS: dict[str, tuple[Resolver, str]] = {}
+
+
+def _load_catalog() -> None:
+    """Register the built-in specs: every module of vmevalkit.models.catalog (run once, at import)."""
+    from vmevalkit.models import catalog
+
+    for info in pkgutil.iter_modules(catalog.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{catalog.__name__}.{info.name}")
 
 
 def register_model(spec: ModelSpec, *, replace: bool = False) -> ModelSpec:
@@ -67,17 +101,42 @@ def register_model(spec: ModelSpec, *, replace: bool = False) -> ModelSpec:
     return spec
 
 
+def register_resolver(prefix: str, resolve: Resolver, help: str) -> None:
+    """Make ids `<prefix>:<anything>` mean `resolve(<anything>)`; `help` says what <anything> is."""
+    _RESOLVERS[prefix] = (resolve, help)
+
+
+def resolvers() -> dict[str, str]:
+    """Each id prefix and what follows it (for `vmevalkit models`)."""
+    return {prefix: help for prefix, (_, help) in sorted(_RESOLVERS.items())}
+
+
 def list_models() -> list[ModelSpec]:
-    """Every registered model, controls last."""
-    return sorted(_REGISTRY.values(), key=lambda s: s.kind == "control")
+    """Every registered model (once each, under its id), controls last."""
+    specs = {id(s): s for s in _REGISTRY.values()}.values()
+    return sorted(specs, key=lambda s: s.kind == "control")
 
 
 def get_spec(model_id: str) -> ModelSpec:
-    """The registered spec of `model_id`; an unknown id is a UserError that lists the known ones."""
-    if model_id not in _REGISTRY:
-        raise UserError(f"unknown model {model_id!r}; known models: {', '.join(s.id for s in list_models())} "
-                        "(see `vmevalkit models`)")
-    return _REGISTRY[model_id]
+    """The spec of `model_id`: a registered id, or `<prefix>:<rest>` made by that prefix's resolver (and
+    registered, so later look-ups by either name find it). Unknown ids are a UserError listing the known ones."""
+    if model_id in _REGISTRY:
+        return _REGISTRY[model_id]
+    prefix, sep, rest = model_id.partition(":")
+    if sep and prefix in _RESOLVERS:
+        if not rest:
+            raise UserError(f"--models {model_id}: say what follows '{prefix}:' ({_RESOLVERS[prefix][1]})")
+        spec = _RESOLVERS[prefix][0](rest)
+        existing = _REGISTRY.get(spec.id)
+        if existing is not None and existing.reference != spec.reference:
+            raise UserError(f"--models {model_id}: its folder name {spec.id!r} is already taken by "
+                            f"{existing.reference or existing.id}; rename one of them")
+        _REGISTRY[spec.id] = spec
+        _REGISTRY[model_id] = spec
+        return spec
+    known = ", ".join(dict.fromkeys(s.id for s in list_models()))
+    prefixes = "".join(f"; or {p}:<{h}>" for p, h in resolvers().items())
+    raise UserError(f"unknown model {model_id!r}; known models: {known}{prefixes} (see `vmevalkit models`)")
 
 
 def weights_present(model_id: str, cache_dir: str | os.PathLike | None = None) -> bool:
@@ -94,6 +153,16 @@ def check_weights(model_id: str, cache_dir: str | os.PathLike | None = None) -> 
         raise WeightsMissingError(f"{spec.id} needs its weights ({spec.weights.filename} from the Hugging Face repo "
                                   f"{spec.weights.repo_id}), not found at {where}; fetch them with: "
                                   f"{fetch_command(spec.id, cache_dir)}")
+
+
+def check_environment(model_id: str) -> None:
+    """Raise UserError naming every environment variable the model needs (its API key) that is not set."""
+    spec = get_spec(model_id)
+    missing = [name for name in spec.env_vars if not os.environ.get(name)]
+    if missing:
+        raise UserError(f"{spec.id} needs the environment variable{'s' if len(missing) > 1 else ''} "
+                        f"{' and '.join(missing)} (its API key); set {'them' if len(missing) > 1 else 'it'} "
+                        "and rerun")
 
 
 def _coerce(model_id: str, key: str, value: Any, default: Any) -> Any:
@@ -149,6 +218,7 @@ def load_model(model_id: str, *, device: str = "auto", dtype: str | None = None,
     spec = get_spec(model_id)
     settings = resolve_settings(spec, overrides)
     check_weights(model_id, cache_dir)
+    check_environment(model_id)
     if dtype is not None and dtype not in DTYPES:
         raise UserError(f"--dtype {dtype}: choose one of {', '.join(DTYPES)}")
     resolved_device = "cpu" if spec.kind == "control" else resolve_device(device)
@@ -158,101 +228,4 @@ def load_model(model_id: str, *, device: str = "auto", dtype: str | None = None,
     return model
 
 
-# --- built-in models ---------------------------------------------------------------------------------------
-
-def _build_static(spec: ModelSpec, settings: dict, device: str, dtype: str | None,
-                  weights: Path | None) -> VideoModel:
-    from vmevalkit.models.baselines import StaticBaseline
-
-    return StaticBaseline(**settings)
-
-
-def _build_oracle(spec: ModelSpec, settings: dict, device: str, dtype: str | None,
-                  weights: Path | None) -> VideoModel:
-    from vmevalkit.models.baselines import OracleBaseline
-
-    return OracleBaseline(**settings)
-
-
-def build_videocrafter(spec: ModelSpec, settings: dict, device: str, dtype: str | None,
-                       weights: Path | None) -> VideoModel:
-    """The builder of VideoCrafter checkpoints: use it in your own spec to register, e.g., a fine-tuned
-    checkpoint (`weights=WeightsSpec(repo, file, config=<built-in config name or YAML path>)`)."""
-    from vmevalkit.models.videocrafter_backend import VideoCrafterModel
-
-    assert spec.weights is not None and weights is not None
-    return VideoCrafterModel.from_checkpoint(spec.id, weights, settings, config=spec.weights.config,
-                                             device=device, dtype=dtype)
-
-
-def _build_videocrafter_tiny(spec: ModelSpec, settings: dict, device: str, dtype: str | None,
-                             weights: Path | None) -> VideoModel:
-    from vmevalkit.models.videocrafter_backend import VideoCrafterModel
-
-    return VideoCrafterModel.tiny(spec.id, settings, device=device, dtype=dtype)
-
-
-def _validate_static(settings: dict) -> None:
-    from vmevalkit.models.baselines import StaticBaseline
-
-    StaticBaseline(**settings)
-
-
-def _validate_oracle(settings: dict) -> None:
-    from vmevalkit.models.baselines import OracleBaseline
-
-    OracleBaseline(**settings)
-
-
-def _sampler_validator(model_id: str, official: bool) -> Callable[[dict], None]:
-    """Checks VideoCrafter settings before any work (sizes: the official configs' multiple; the tiny model's
-    sizes are checked by its pipeline when it is built, in a second)."""
-    def validate(settings: dict) -> None:
-        from vmevalkit.models.videocrafter_backend import OFFICIAL_SIZE_MULTIPLE, check_settings
-
-        check_settings(model_id, settings, OFFICIAL_SIZE_MULTIPLE if official else 1)
-
-    return validate
-
-
-_VIDEOCRAFTER_DEFAULTS = {"steps": 50, "guidance": 12.0, "eta": 1.0, "fps": 8, "frames": 16,
-                          "height": 320, "width": 512}
-_CONTROL_DEFAULTS = {"frames": 16, "fps": 8}
-
-_BUILT_IN = [
-    ModelSpec(
-        id="videocrafter2-512", family="videocrafter", kind="i2v", note="image-to-video (historical id)",
-        description="VideoCrafter image-to-video at 320x512 (official i2v_512 v1.0 config and checkpoint). "
-                    "The id is historical, kept for VMEvalKit users: VideoCrafter2 itself is text-to-video "
-                    "(see videocrafter2-t2v-512); this is VideoCrafter's image-to-video model.",
-        build=build_videocrafter, defaults=_VIDEOCRAFTER_DEFAULTS,
-        validate=_sampler_validator("videocrafter2-512", official=True),
-        weights=WeightsSpec("VideoCrafter/Image2Video-512", "model.ckpt", config="i2v_512_v1.0",
-                            alt_repo_ids=("VideoCrafter/Image2Video-512-v1.0",))),
-    ModelSpec(
-        id="videocrafter2-t2v-512", family="videocrafter", kind="t2v", note="text-to-video",
-        description="VideoCrafter2 text-to-video at 320x512 (official t2v_512 v2.0 config); it sees the prompt "
-                    "only, never the first frame.",
-        build=build_videocrafter, defaults={**_VIDEOCRAFTER_DEFAULTS, "fps": 28},
-        validate=_sampler_validator("videocrafter2-t2v-512", official=True),
-        weights=WeightsSpec("VideoCrafter/VideoCrafter2", "model.ckpt", config="t2v_512_v2.0")),
-    ModelSpec(
-        id="videocrafter-tiny", family="videocrafter", kind="i2v", untrained=True,
-        description="UNTRAINED: the VideoCrafter image-to-video architecture at toy size with random weights "
-                    "from a fixed seed, built on the fly. Runs the real pipeline on any CPU in seconds; "
-                    "its videos are noise. A smoke test, not a model to rank.",
-        build=_build_videocrafter_tiny, validate=_sampler_validator("videocrafter-tiny", official=False),
-        defaults={"steps": 5, "guidance": 12.0, "eta": 1.0, "fps": 8, "frames": 8, "height": 40, "width": 64}),
-    ModelSpec(
-        id="static", family="control", kind="control", note="control: lower bound",
-        description="Control, the lower bound: holds the first frame for the whole video (exactly what the older "
-                    "kit's broken VideoCrafter wrapper produced).",
-        build=_build_static, defaults=_CONTROL_DEFAULTS, validate=_validate_static),
-    ModelSpec(
-        id="oracle", family="control", kind="control", note="control: upper bound",
-        description="Control, the upper bound: shows the solution (the question's ground_truth.mp4, else a "
-                    "cross-fade from the first to the final frame).",
-        build=_build_oracle, defaults=_CONTROL_DEFAULTS, validate=_validate_oracle),
-]
-for _spec in _BUILT_IN:
-    register_model(_spec)
+_load_catalog()

@@ -49,3 +49,8 @@ class Task(ABC):
     @abstractmethod
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """A final frame in a deliberately wrong state (for validating the scorer)."""
+
+    def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
+        """The correct final frame with a part the task must leave alone changed as well (for validating the
+        consistency check: the scorer must say correct and inconsistent)."""
+        raise NotImplementedError(f"task {self.name} has no consistency check yet")

@@ -1,0 +1,1 @@
+"""The built-in model specs, one module per family; each module registers its specs when imported."""
