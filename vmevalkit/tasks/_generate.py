@@ -38,6 +38,11 @@ def question_plan(task_names: Iterable[str], n: int, seed: int, difficulty: str 
     return plan
 
 
+def question_id(task: str, seed: int) -> str:
+    """The folder name of a generated question: `<task>_<seed>` (seed zero-padded to four digits)."""
+    return f"{task}_{seed:04d}"
+
+
 def generate_questions(task_names: Iterable[str], n: int, seed: int, difficulty: str | None,
                        out_dir: str | os.PathLike,
                        progress: Callable[[str], None] | None = None) -> list[Path]:
@@ -46,13 +51,18 @@ def generate_questions(task_names: Iterable[str], n: int, seed: int, difficulty:
     Question i of a task uses seed `seed + i`. Folders already holding the same question are kept
     (a rerun resumes); the solution video is written before the metadata, so an interrupted folder
     never looks complete."""
+    return write_planned_questions(question_plan(list(task_names), n, seed, difficulty), out_dir, progress)
+
+
+def write_planned_questions(plan: list[tuple[str, int, str]], out_dir: str | os.PathLike,
+                            progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the questions of a `question_plan` (or part of one) and return their folders."""
     from vmevalkit.tasks import get_task
 
-    plan = question_plan(list(task_names), n, seed, difficulty)
     folders = []
     for name, question_seed, level in plan:
         task = get_task(name)
-        folder = Path(out_dir) / f"{name}_task" / f"{name}_{question_seed:04d}"
+        folder = Path(out_dir) / f"{name}_task" / question_id(name, question_seed)
         expected = {"task": name, "task_version": task.version, "seed": question_seed, "difficulty": level}
         if not _already_written(folder, expected):
             generated = task.generate(question_seed, level)
