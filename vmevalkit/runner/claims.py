@@ -1,43 +1,26 @@
 """Per-item claims, so that several processes on one experiment (one machine or several sharing a filesystem)
-each take different items; and the experiment lock that makes read-modify-write updates safe.
+each take different items.
 
 A claim is a small JSON file `<experiment>/.claims/<model>/<item path>.claim` holding the claimant's host, pid,
-run id and start time, created while holding the experiment lock (an `flock` on `<experiment>/.lock`, which
-Linux also honours on NFS). A claim is stale, and taken over, when its process is gone (same host) or when
+run id and start time, created while holding the experiment lock (vmevalkit.locks). A claim is stale, and taken over, when its process is gone (same host) or when
 it has not been refreshed for `stale_after` seconds (any host): a heartbeat thread refreshes the claims a
 process holds every `heartbeat` seconds, so a long generation keeps its claim and a killed one loses it."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import platform
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from vmevalkit.jsonfile import json_object_or_none
+from vmevalkit.locks import experiment_lock
 
 CLAIMS = ".claims"
-LOCK = ".lock"
 STALE_ENV = "VMEVALKIT_CLAIM_STALE_S"
 DEFAULT_STALE_S = 600.0  # ten heartbeats missed: the claimant is gone
-
-
-@contextmanager
-def experiment_lock(experiment_dir: Path) -> Iterator[None]:
-    """Hold the experiment's lock (blocking) for a short read-modify-write."""
-    experiment_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(experiment_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def process_alive(pid: int) -> bool:

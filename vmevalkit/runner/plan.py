@@ -59,8 +59,10 @@ def result_key(model_id: str, question: Question, settings: dict[str, Any], seed
 
 
 def plan_items(model_id: str, settings: dict[str, Any], questions: list[Question], run_seed: int, fit_policy: str,
-               samples: int = 1, revision: str | None = None) -> list[Item]:
-    """Every item of one model, question by question, sample by sample."""
+               samples: int = 1, revision: str | None = None, runtime: tuple[str, ...] = ()) -> list[Item]:
+    """Every item of one model, question by question, sample by sample; `runtime` names the settings that do
+    not change the video (left out of the key)."""
+    settings = {k: v for k, v in settings.items() if k not in runtime}
     items = []
     for question in questions:
         for sample in range(samples):

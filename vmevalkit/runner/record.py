@@ -17,7 +17,7 @@ import vmevalkit
 from vmevalkit.atomic import write_json
 from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.results import EXPERIMENT
-from vmevalkit.runner.claims import experiment_lock
+from vmevalkit.locks import experiment_lock
 
 VERSIONED_PACKAGES = ("torch", "open_clip_torch", "av", "numpy", "pillow", "huggingface_hub", "safetensors",
                       "diffusers", "transformers", "ray")

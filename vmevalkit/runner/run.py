@@ -53,6 +53,27 @@ def select_models(opts: RunOptions) -> list[ModelSpec]:
     return list({s.id: s for s in [*controls, *(s for s in specs if s.id not in CONTROLS)]}.values())
 
 
+RESOURCE_SETTINGS = ("gpus", "cpus", "actors")  # --set for the Ray executor, for every model: not model settings
+
+
+def split_resources(opts: RunOptions) -> tuple[dict[str, str], dict[str, float]]:
+    """The --set values that are model settings, and those that size Ray actors (only with --ray)."""
+    settings = {k: v for k, v in opts.overrides.items() if k not in RESOURCE_SETTINGS}
+    resources = {}
+    for key in RESOURCE_SETTINGS:
+        if key in opts.overrides:
+            if opts.ray is None:
+                raise UserError(f"--set {key}=...: sizes Ray actors; use it with --ray")
+            try:
+                resources[key] = float(opts.overrides[key])
+            except ValueError:
+                resources[key] = -1.0
+            if not resources[key] >= (1 if key == "actors" else 0):
+                raise UserError(f"--set {key}={opts.overrides[key]}: give a number "
+                                f"{'>= 1' if key == 'actors' else '>= 0 (fractions allowed)'}")
+    return settings, resources
+
+
 def settings_per_model(specs: list[ModelSpec], overrides: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Apply each --set to every model that has that setting; a setting no model has is an error. Every model's
     settings are checked here, before any model runs."""
@@ -83,7 +104,8 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     out = out or sys.stdout
     check_options(opts)
     specs = select_models(opts)
-    settings = settings_per_model(specs, opts.overrides)
+    overrides, resources = split_resources(opts)
+    settings = settings_per_model(specs, overrides)
     for spec in specs:
         check_weights(spec.id, opts.cache_dir)
         check_environment(spec.id)
@@ -103,8 +125,8 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     exp.recover()
     works = []
     for spec in specs:
-        items = in_shard(plan_items(spec.id, settings[spec.id], questions, opts.seed, opts.fit, opts.samples),
-                         opts.shard)
+        items = in_shard(plan_items(spec.id, settings[spec.id], questions, opts.seed, opts.fit, opts.samples,
+                                    runtime=spec.runtime_settings), opts.shard)
         pending = [item for item in items if exp.finished(item) is None]
         tally = ModelTally(spec.id, note=spec.label, skipped=len(items) - len(pending))
         works.append(ModelWork(spec, settings[spec.id], pending, tally))
@@ -112,11 +134,11 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
         print_plan([(w.spec.id, len(w.items), w.tally.skipped, item_price(w.spec, w.settings) or None)
                     for w in works], out)
         return RunResult(experiment_dir, [w.tally for w in works], problems)
-    return _execute(opts, exp, works, device, questions, problems, out)
+    return _execute(opts, exp, works, device, questions, problems, resources, out)
 
 
 def _execute(opts: RunOptions, exp: Experiment, works: list[ModelWork], device: str, questions, problems,
-             out: TextIO) -> RunResult:
+             resources: dict[str, float], out: TextIO) -> RunResult:
     from tqdm.auto import tqdm
 
     run_id = new_run_id()
@@ -125,6 +147,8 @@ def _execute(opts: RunOptions, exp: Experiment, works: list[ModelWork], device: 
                           "reference": w.spec.reference or w.spec.id, "settings": w.settings} for w in works}
     record = start_record(exp.dir, run_id, opts, models, device, [q.key for q in questions],
                           [{"path": str(p.path), "message": p.message} for p in problems], versions)
+    record["executor"] = {"kind": "ray" if opts.ray is not None else "local", "address": opts.ray,
+                          "resources": resources}
     total = sum(len(w.items) + w.tally.skipped for w in works)
     bar = tqdm(total=total, initial=sum(w.tally.skipped for w in works), desc="run", unit="item", position=0,
                dynamic_ncols=True, disable=not opts.progress, file=sys.stderr)
@@ -132,15 +156,16 @@ def _execute(opts: RunOptions, exp: Experiment, works: list[ModelWork], device: 
                      lambda message: tqdm.write(message, file=sys.stderr), samples=opts.samples)
     stopped: BaseException | None = None
     try:
-        if opts.ray is not None:
+        from vmevalkit.runner.executors.local import run_model
+
+        on_ray = [w for w in works if w.spec.kind != "control"] if opts.ray is not None else []
+        for work in works:  # the controls always run here: they need no model and take milliseconds
+            if work not in on_ray:
+                run_model(ctx, work)
+        if on_ray:
             from vmevalkit.runner.executors.ray import run_models
 
-            run_models(ctx, works, opts.ray)
-        else:
-            from vmevalkit.runner.executors.local import run_model
-
-            for work in works:
-                run_model(ctx, work)
+            run_models(ctx, on_ray, opts.ray, resources)
     except (KeyboardInterrupt, UserError) as e:
         stopped = e
     finally:

@@ -17,7 +17,8 @@ from typing import Any
 from vmevalkit.atomic import write_json
 from vmevalkit.questions import QUESTION_FILES, Question, save_png
 from vmevalkit.results import LAST_FRAME, METADATA, QUESTION_DIR, VIDEO, read_item
-from vmevalkit.runner.claims import experiment_lock, process_alive
+from vmevalkit.locks import experiment_lock
+from vmevalkit.runner.claims import process_alive
 from vmevalkit.runner.plan import Item
 from vmevalkit.video import Video, write_mp4
 

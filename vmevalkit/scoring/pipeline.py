@@ -5,7 +5,8 @@ Scorers: `exact` (the built-in task's own checker, for questions whose metadata 
 (exact where the task is built in, else similarity). Videos are mapped back to the question's
 geometry first. A rerun skips items already scored by the same scorer version on the same video
 (by sha256), so it resumes after an interruption and re-scores only regenerated videos; failed
-VLM requests are retried on the next run.
+VLM requests are retried on the next run. Processes scoring the same experiment take turns (a lock
+file), so none appends a row another has already written.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Callable, Iterator, Protocol
 
 from vmevalkit.errors import UserError
 from vmevalkit.hashing import sha256_file
+from vmevalkit.locks import file_lock
 from vmevalkit.questions import Question
 from vmevalkit.results import ResultItem, iter_items
 from vmevalkit.scoring import SCORER_CHOICES
@@ -28,6 +30,9 @@ from vmevalkit.scoring.vlm import EndpointError
 from vmevalkit.tasks import all_tasks
 from vmevalkit.tasks.base import Task
 from vmevalkit.video import Video
+
+
+SCORES_LOCK = ".scores.lock"  # held while scoring, so processes scoring one experiment never duplicate rows
 
 
 class ItemScorer(Protocol):
@@ -185,7 +190,8 @@ def score_experiment(experiment_dir: str | os.PathLike, choice: str = "auto", ju
                     other.cancel()
                 raise
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    waiting = lambda: log("another process is scoring this experiment; waiting for it")  # noqa: E731
+    with file_lock(root / SCORES_LOCK, waiting), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         pending: dict[Future, _Job] = {}
         for job in _jobs(root, choice, judge, summary):
             pending[pool.submit(_judge, job)] = job

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from vmevalkit.models import load_model
+from vmevalkit.models import build_model
 from vmevalkit.runner.context import ModelTally, ModelWork, RunContext, timed
 from vmevalkit.runner.item import produce
 
@@ -18,8 +18,8 @@ def run_model(ctx: RunContext, work: ModelWork) -> ModelTally:
     clock = timed()
     ctx.bar.set_description(f"run: loading {work.spec.id}")
     try:
-        model = load_model(work.spec.id, device=ctx.device, dtype=opts.dtype, overrides=work.settings,
-                           cache_dir=opts.cache_dir)
+        model = build_model(work.spec, device=ctx.device, dtype=opts.dtype, overrides=work.settings,
+                            cache_dir=opts.cache_dir)
     except Exception as e:  # noqa: BLE001 -- a model that cannot load fails its items, the others still run
         ctx.fail_load(work, e)
         work.tally.seconds = clock()
