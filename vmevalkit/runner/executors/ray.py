@@ -3,7 +3,8 @@ for GPU models), pulls items until none are left.
 
 The driver (this process) plans, claims and publishes: an actor gets an item (its question included) and
 returns what `produce` made — the video's frames travel back to the driver through Ray's object store, and
-the driver writes every item through the experiment's one writer. So the output folder need not be shared
+the driver writes every item through the experiment's one writer (a few writer threads, so writing overlaps
+the actors' work). So the output folder need not be shared
 with the workers (hosted models keep their job ledger in the experiment's .models/ folder: on a multi-node
 cluster, put the output dir on a shared filesystem for their resume to work). An actor that dies (OOM, a lost
 node) has its item put back in the queue (at most MAX_ATTEMPTS tries, then recorded as failed) and a
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from vmevalkit.runner.item import Produced, produce
 from vmevalkit.runner.plan import Item
 
 MAX_ATTEMPTS = 3  # tries per item across actor deaths
+WRITER_THREADS = 4  # the driver encodes and writes this many items at once (mp4 encoding and fsync overlap)
 LOOPBACK = "127.0.0.1"
 
 
@@ -130,6 +133,12 @@ def run_models(ctx: RunContext, works: list[ModelWork], address: str, resources:
         pool.actors = [make_actor() for _ in range(_pool_size(ray, need, len(work.items), resources))]
         pools.append(pool)
     in_flight: dict[Any, tuple[_Pool, Any, Item | None]] = {}
+    writes: list[Future] = []
+    writer = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="vmevalkit-writer")
+
+    def publish(pool: _Pool, item: Item, produced: Produced) -> None:
+        ctx.publish(pool.work, item, pool.described or {}, produced, None)
+        pool.work.tally.seconds = pool.clock()
 
     def feed(pool: _Pool, actor) -> None:
         """Give `actor` the next item it should make, or retire it when its model has none left."""
@@ -159,10 +168,12 @@ def run_models(ctx: RunContext, works: list[ModelWork], address: str, resources:
             if item is None:
                 load_s, pool.described, _ = value
                 pool.work.tally.load_s.append(round(load_s, 3))
-            else:
-                ctx.publish(pool.work, item, pool.described or {}, value, None)
-                pool.work.tally.seconds = pool.clock()
+            else:  # written by a writer thread while the actor already makes its next item
+                writes.append(writer.submit(publish, pool, item, value))
             feed(pool, actor)
+            for future in [f for f in writes if f.done()]:
+                writes.remove(future)
+                future.result()  # a full disk stops the run here
         for pool in pools:  # every actor died and no replacement was left: the rest fail, named as such
             lost = {"type": "RayActorError", "message": "no Ray actor could be kept alive for this model",
                     "stage": "generate", "kind": "worker_lost"}
@@ -171,7 +182,10 @@ def run_models(ctx: RunContext, works: list[ModelWork], address: str, resources:
                 if ctx.begin(pool.work, item):
                     ctx.publish(pool.work, item, pool.described or {}, Produced({"status": "failed", "error": lost}),
                                 None)
+        for future in writes:
+            future.result()
     finally:
+        writer.shutdown(wait=True, cancel_futures=True)
         for pool in pools:
             for actor in pool.actors:
                 ray.kill(actor)
