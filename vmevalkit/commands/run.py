@@ -35,12 +35,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--models", nargs="+", metavar="ID", help="model ids, comma- or space-separated "
                    "(default: videocrafter-tiny; see `vmevalkit models`)")
     p.add_argument("--experiment", help="experiment name (default: the questions folder's name; with --tasks, "
-                   "tasks-<names>; else 'demo')")
+                   "tasks-<names>; with --suite, suite-<name>; else 'demo')")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--questions", type=Path, metavar="DIR",
                         help="question folders: a dataset root of <domain>_task/<id>/ or a folder of <id>/ folders")
     source.add_argument("--tasks", nargs="+", metavar="NAME", help="generate questions with built-in tasks "
                         "(comma- or space-separated; see `vmevalkit tasks`)")
+    source.add_argument("--suite", metavar="NAME", help="generate a named, versioned suite of questions, the same "
+                        "bytes in every lab (see `vmevalkit tasks suites`)")
     p.add_argument("--n", type=int, default=5,
                    help="questions per task with --tasks, made with seeds --seed .. --seed+N-1 (default 5)")
     p.add_argument("--difficulty", help="task difficulty with --tasks (default: the task's difficulties take turns)")
@@ -93,5 +95,5 @@ def run(args: argparse.Namespace) -> int:
         overrides=parse_sets(args.sets), cache_dir=args.cache_dir, threads=args.threads,
         progress=not args.no_progress, score=not args.no_score, samples=args.samples,
         shard=parse_shard(args.shard) if args.shard is not None else None, max_cost=args.max_cost,
-        dry_run=args.dry_run, ray=args.ray)
+        dry_run=args.dry_run, ray=args.ray, suite=args.suite)
     return run_experiment(opts).exit_code

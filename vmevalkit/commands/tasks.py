@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     sub.required = True
     listing = sub.add_parser("list", help="list the built-in tasks, their versions and difficulties")
     listing.set_defaults(func=list_tasks)
+    suites = sub.add_parser("suites", help="list the named, versioned suites (tasks x difficulties x counts x seeds)")
+    suites.set_defaults(func=list_suites)
     gen = sub.add_parser("generate", help="write VMEvalKit question folders made by the task generators")
     gen.add_argument("--tasks", type=_names, default=None,
                      help="comma-separated task names (default: every task); see `vmevalkit tasks list`")
@@ -28,6 +30,7 @@ def register(subparsers) -> None:
     gen.add_argument("--seed", type=int, default=0, help="seed of the first question; question i uses seed+i")
     gen.add_argument("--difficulty", default=None,
                      help="one difficulty for every question (default: the task's difficulties take turns)")
+    gen.add_argument("--suite", default=None, help="generate a named suite instead (see `vmevalkit tasks suites`)")
     gen.add_argument("--out", type=Path, required=True, help="folder to write <task>_task/<id>/ folders into")
     gen.set_defaults(func=generate)
 
@@ -43,9 +46,19 @@ def list_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def list_suites(args: argparse.Namespace) -> int:
+    from vmevalkit.tasks.suites import SUITES
+
+    for suite in SUITES.values():
+        print(f"{suite.name}  {suite.size} questions  definition {suite.definition_hash()}  {suite.description}")
+    return 0
+
+
 def generate(args: argparse.Namespace) -> int:
     from vmevalkit.tasks import all_tasks, generate_questions, get_task
 
+    if args.suite is not None:
+        return generate_suite(args)
     names = args.tasks or list(all_tasks())
     if args.n < 1:
         raise UserError(f"--n must be at least 1, got {args.n}")
@@ -60,4 +73,19 @@ def generate(args: argparse.Namespace) -> int:
         raise UserError(f"{args.out}: cannot create the output folder ({e}); choose a writable --out") from e
     folders = generate_questions(names, args.n, args.seed, args.difficulty, args.out)
     print(f"{len(folders)} question folders in {args.out} ({', '.join(names)})")
+    return 0
+
+
+def generate_suite(args: argparse.Namespace) -> int:
+    from vmevalkit.runner.inputs import suite_questions
+
+    if args.tasks or args.difficulty:
+        raise UserError("--suite fixes the tasks and difficulties; drop --tasks / --difficulty")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{args.out}: cannot create the output folder ({e}); choose a writable --out") from e
+    found = suite_questions(args.suite, args.out, None)
+    print(f"{found.suite['questions']} question folders of suite {args.suite} in {args.out} "
+          f"(definition {found.suite['definition_hash']}, questions {found.suite['questions_hash']})")
     return 0

@@ -46,6 +46,7 @@ class RunOptions:
     max_cost: float | None = None  # USD: no item is started that would take the estimated spend past it
     dry_run: bool = False  # print the plan (items x price) and stop before loading anything
     ray: str | None = None  # run the models on Ray: "auto", "local" or a cluster address
+    suite: str | None = None  # a named, versioned suite of generated questions (vmevalkit.tasks.suites)
 
 
 def check_options(opts: RunOptions) -> None:
@@ -73,11 +74,14 @@ def check_experiment_name(name: str) -> str:
 
 
 def experiment_name(opts: RunOptions) -> str:
-    """The experiment's folder name: --experiment, else the questions folder's name, tasks-<names> or demo."""
+    """The experiment's folder name: --experiment, else the questions folder's name, suite-<name>,
+    tasks-<names> or demo."""
     if opts.experiment is not None:
         name = opts.experiment
     elif opts.questions is not None:
         name = Path(opts.questions).resolve().name
+    elif opts.suite is not None:
+        name = f"suite-{opts.suite}"
     elif opts.tasks:
         name = "tasks-" + "-".join(opts.tasks)
     else:

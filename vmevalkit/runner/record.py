@@ -59,10 +59,11 @@ def save_run(experiment_dir: Path, record: dict[str, Any]) -> None:
 
 
 def start_record(experiment_dir: Path, run_id: str, opts: Any, models: dict[str, Any], device: str,
-                 questions: list[str], problems: list[dict[str, str]], versions: dict[str, Any]) -> dict[str, Any]:
+                 questions: list[str], problems: list[dict[str, str]], versions: dict[str, Any],
+                 extra: dict[str, Any]) -> dict[str, Any]:
     record = {"id": run_id, "started": now(), "finished": None, "argv": sys.argv[1:], "options": asdict(opts),
               "models": models, "device": device, "questions": questions, "unreadable_questions": problems,
-              "versions": versions, "host": platform.node()}
+              "versions": versions, "host": platform.node(), **extra}
     save_run(experiment_dir, record)
     return record
 

@@ -22,7 +22,7 @@ from vmevalkit.questions import QuestionProblem
 from vmevalkit.runner.budget import Budget, item_price
 from vmevalkit.runner.claims import Claims
 from vmevalkit.runner.context import ModelTally, ModelWork, RunContext
-from vmevalkit.runner.inputs import gather_questions
+from vmevalkit.runner.inputs import QuestionSet, gather_questions
 from vmevalkit.runner.options import RunOptions, check_options, experiment_name
 from vmevalkit.runner.plan import in_shard, plan_items
 from vmevalkit.runner.record import finish_record, new_run_id, package_versions, start_record
@@ -116,7 +116,8 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
         torch.set_num_threads(opts.threads)
     experiment_dir = Path(opts.output_dir) / experiment_name(opts)
     prepare_experiment_dir(experiment_dir)
-    questions, problems = gather_questions(opts, experiment_dir)
+    found = gather_questions(opts, experiment_dir)
+    questions, problems = found.questions, found.problems
     for problem in problems:
         print(f"skipping unreadable question {problem.path}: {problem.message}", file=sys.stderr)
     if not questions:
@@ -134,10 +135,10 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
         print_plan([(w.spec.id, len(w.items), w.tally.skipped, item_price(w.spec, w.settings) or None)
                     for w in works], out)
         return RunResult(experiment_dir, [w.tally for w in works], problems)
-    return _execute(opts, exp, works, device, questions, problems, resources, out)
+    return _execute(opts, exp, works, device, found, resources, out)
 
 
-def _execute(opts: RunOptions, exp: Experiment, works: list[ModelWork], device: str, questions, problems,
+def _execute(opts: RunOptions, exp: Experiment, works: list[ModelWork], device: str, found: QuestionSet,
              resources: dict[str, float], out: TextIO) -> RunResult:
     from tqdm.auto import tqdm
 
@@ -145,10 +146,11 @@ def _execute(opts: RunOptions, exp: Experiment, works: list[ModelWork], device: 
     versions = package_versions()
     models = {w.spec.id: {"family": w.spec.family, "kind": w.spec.kind, "untrained": w.spec.untrained,
                           "reference": w.spec.reference or w.spec.id, "settings": w.settings} for w in works}
-    record = start_record(exp.dir, run_id, opts, models, device, [q.key for q in questions],
-                          [{"path": str(p.path), "message": p.message} for p in problems], versions)
-    record["executor"] = {"kind": "ray" if opts.ray is not None else "local", "address": opts.ray,
-                          "resources": resources}
+    problems = found.problems
+    record = start_record(exp.dir, run_id, opts, models, device, [q.key for q in found.questions],
+                          [{"path": str(p.path), "message": p.message} for p in problems], versions,
+                          {"executor": {"kind": "ray" if opts.ray is not None else "local", "address": opts.ray,
+                                        "resources": resources}, "suite": found.suite})
     total = sum(len(w.items) + w.tally.skipped for w in works)
     bar = tqdm(total=total, initial=sum(w.tally.skipped for w in works), desc="run", unit="item", position=0,
                dynamic_ncols=True, disable=not opts.progress, file=sys.stderr)
