@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -33,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail on the closed pipe again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured): nothing to flush into a pipe
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -44,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"error: {scrub(str(e))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # whoever read the output went away (`vmevalkit report ... | head`): stop quietly
+        _discard_stdout()
+        return 1
+    except OSError as e:  # a fault of the disk or the system (no space left, read-only, I/O error): one line
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {scrub(where + (e.strerror or str(e)))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; finished items are kept and a rerun resumes", file=sys.stderr)
         return 130
