@@ -113,10 +113,10 @@ class VideoProbe:
 
 def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
     if not container.streams.video:
-        raise UserError(f"{path}: holds no video stream")
+        raise UserError(f"{path}: not a readable video (it holds no video stream)")
     stream = container.streams.video[0]
     if stream.width < 1 or stream.height < 1:
-        raise UserError(f"{path}: its header gives no frame size ({stream.width}x{stream.height})")
+        raise UserError(f"{path}: not a readable video (its header gives no frame size)")
     return stream
 
 
