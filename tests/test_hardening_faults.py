@@ -15,7 +15,7 @@ from experiment_tree import card_questions, oracle_frames, write_controls, write
 
 from vmevalkit import atomic
 from vmevalkit.cli import main
-from vmevalkit.errors import UserError
+from vmevalkit.errors import StorageError, UserError
 from vmevalkit.results import METADATA, VIDEO, load_item
 from vmevalkit.review.server import ReviewServer
 from vmevalkit.video import Video, probe_mp4, write_mp4
@@ -105,9 +105,10 @@ class _FullDiskContainer:
 def test_a_full_disk_while_writing_a_video_says_so(tmp_path, monkeypatch):
     real_open = av.open
     monkeypatch.setattr(av, "open", lambda *a, **k: _FullDiskContainer(real_open(*a, **k)))
-    with pytest.raises(UserError, match="v.mp4: cannot write the video: no space left on device") as caught:
+    with pytest.raises(StorageError, match="v.mp4: cannot write the video: no space left on device") as caught:
         write_mp4(Video(FRAMES, 8), tmp_path / "v.mp4")
     assert "codec" not in str(caught.value) and not list(tmp_path.iterdir())  # no partial file is left
+    assert isinstance(caught.value, UserError) and caught.value.errno == errno.ENOSPC  # a runner can stop on it
     monkeypatch.undo()
 
     def full_fsync(fd):

@@ -1,6 +1,7 @@
 """Every input is bounded before it is decoded or generated (vmevalkit.limits), and counting flags say which
 flag is wrong: images, prompts, videos, the controls' frames, --n, --resamples, --embed-limit-mb, --port."""
 
+import resource
 import shutil
 import struct
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from experiment_tree import card_questions, write_controls
+from experiment_tree import card_dataset, card_questions, write_controls
 from PIL import Image
 
 from vmevalkit import limits
@@ -37,11 +38,7 @@ def png_claiming(width: int, height: int) -> bytes:
 
 @pytest.fixture
 def dataset(tmp_path):
-    """Three small questions in a dataset root."""
-    root = tmp_path / "set"
-    for q in card_questions(3):
-        write_question(q, root)
-    return root
+    return card_dataset(tmp_path / "set")
 
 
 def test_a_huge_image_is_refused_from_its_header_naming_file_limit_and_fix(tmp_path):
@@ -132,9 +129,14 @@ def test_the_controls_frames_are_bounded_before_any_frame_is_made(tmp_path, data
         StaticBaseline(fps=float("inf"))
 
 
+def _bounded_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The CLI in a child process held to 4 GiB, so that a missing bound fails this test, not the machine."""
     return subprocess.run([sys.executable, "-m", "vmevalkit", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+                          timeout=timeout, cwd=ROOT, preexec_fn=_bounded_memory)
 
 
 def test_n_is_bounded_and_names_the_flag(tmp_path):
@@ -146,9 +148,10 @@ def test_n_is_bounded_and_names_the_flag(tmp_path):
     for bad in ("0", "-1"):
         assert main(["tasks", "generate", "--tasks", "maze", "--n", bad, "--out", str(out)]) == 2
     assert not out.exists()
-    run = main(["run", "--tasks", "maze", "--n", "1000000000", "--limit", "1", "--models", "static",
-                "--no-controls", "--output-dir", str(tmp_path / "runs"), "--no-progress"])
-    assert run == 2 and not list((tmp_path / "runs").glob("*/questions/*"))
+    run = _cli("run", "--tasks", "maze", "--n", "1000000000", "--limit", "1", "--models", "static",
+               "--no-controls", "--output-dir", str(tmp_path / "runs"), "--no-progress")
+    assert run.returncode == 2 and "--n: 1,000,000,000 questions is over the limit" in run.stderr
+    assert not list((tmp_path / "runs").glob("*/questions/*"))
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +163,14 @@ def experiment(tmp_path_factory):
     return exp
 
 
+def test_resamples_are_bounded(experiment):
+    done = _cli("report", "--experiment", "exp", "--output-dir", str(experiment.parent), "--resamples", "1000000000")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--resamples: 1,000,000,000 resamples is over the limit of 100,000" in done.stderr
+    assert "VMEVALKIT_MAX_RESAMPLES" in done.stderr and not (experiment / "report").exists()
+
+
 @pytest.mark.parametrize("flags, fragment", [
-    (["--resamples", "1000000000"], "--resamples: 1,000,000,000 resamples is over the limit of 100,000"),
     (["--resamples", "99"], "--resamples must be at least 100"),
     (["--embed-limit-mb", "-1"], "--embed-limit-mb must be a size in MB, 0 or more"),
     (["--embed-limit-mb", "nan"], "--embed-limit-mb must be a size in MB, 0 or more"),
@@ -170,6 +179,24 @@ def test_report_flags_out_of_range_are_refused(experiment, capsys, flags, fragme
     capsys.readouterr()
     assert main(["report", "--experiment", "exp", "--output-dir", str(experiment.parent), *flags]) == 2
     assert fragment in capsys.readouterr().err and not (experiment / "report").exists()
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--workers", "100000"], "--workers: 100,000 workers is over the limit of 64"),
+    (["--workers", "0"], "--workers must be at least 1"),
+    (["--scorer", "vlm", "--vlm-base-url", "http://127.0.0.1:9/v1", "--vlm-model", "m", "--vlm-timeout", "-1"],
+     "--vlm-timeout must be a number of seconds above 0"),
+])
+def test_score_flags_out_of_range_are_refused(experiment, capsys, flags, fragment):
+    capsys.readouterr()
+    assert main(["score", "--experiment", "exp", "--output-dir", str(experiment.parent), *flags]) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_a_bad_limit_variable_stops_the_cli_at_its_start(monkeypatch, capsys):
+    monkeypatch.setenv("VMEVALKIT_MAX_IMAGE_PIXELS", "1e9")
+    assert main(["tasks", "list"]) == 2
+    assert "VMEVALKIT_MAX_IMAGE_PIXELS='1e9' must be a positive whole number of pixels" in capsys.readouterr().err
 
 
 def test_a_count_limit_can_be_raised(monkeypatch):

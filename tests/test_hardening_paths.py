@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from experiment_tree import card_questions, oracle_frames, static_frames, write_controls, write_item
+from experiment_tree import card_dataset, card_questions, oracle_frames, static_frames, write_controls, write_item
 
 from vmevalkit.atomic import append_line
 from vmevalkit.cli import main
@@ -30,7 +30,7 @@ SECRET = "the-private-contents-of-another-file-4711"
 
 @pytest.fixture
 def outside(tmp_path):
-    """Files outside every dataset and experiment: a secret text, and a valid PNG and mp4 to lure a reader."""
+    """Files outside every dataset and experiment: a secret text, and a valid question folder to lure a reader."""
     folder = tmp_path / "elsewhere"
     question = card_questions(1)[0]
     source = write_question(question, folder / "q")
@@ -40,10 +40,7 @@ def outside(tmp_path):
 
 @pytest.fixture
 def dataset(tmp_path):
-    root = tmp_path / "set"
-    for q in card_questions(3):
-        write_question(q, root)
-    return root
+    return card_dataset(tmp_path / "set")
 
 
 def _link(path: Path, target: Path | str) -> None:

@@ -54,13 +54,23 @@ def test_a_judge_that_echoes_the_key_gets_it_into_no_file_and_no_console_line(tm
         assert main([*score, "--vlm-base-url", server.base_url, "--vlm-cache", str(tmp_path / "empty")]) == 2
         consoles.append(capsys.readouterr())
         assert all(r["headers"]["Authorization"] == f"Bearer {KEY}" for r in server.requests)
-    assert "HTTP 401" in consoles[-1].err and "[REDACTED]" in consoles[-1].err
+    assert "HTTP 401" in consoles[-1].err
     with ChatServer([_rating_echo(4)]) as server:
         assert main([*score, "--vlm-base-url", server.base_url]) == 0  # from the cache: nothing asked
         assert not server.requests
     assert main(["report", "--experiment", "exp", "--output-dir", str(out), "--resamples", "100"]) == 0
     consoles.append(capsys.readouterr())
 
+    def assert_no_trace() -> None:
+        written = [p for p in tmp_path.rglob("*") if p.is_file()]
+        assert {"scores.jsonl", "report.html", "report.json"} <= {p.name for p in written}
+        assert len([p for p in written if cache in p.parents]) == 4  # every answer was cached
+        for path in written:
+            assert KEY.encode() not in path.read_bytes(), path
+        for console in consoles:
+            assert KEY not in console.out and KEY not in console.err
+
+    assert_no_trace()
     review = ReviewServer(exp).start()
     try:
         pages = []
@@ -77,13 +87,8 @@ def test_a_judge_that_echoes_the_key_gets_it_into_no_file_and_no_console_line(tm
     finally:
         review.stop()
 
-    written = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert {"scores.jsonl", "report.html", "report.json"} <= {p.name for p in written}
-    assert len([p for p in written if cache in p.parents]) == 4  # every answer was cached
-    for path in written:
-        assert KEY.encode() not in path.read_bytes(), path
-    for console in consoles:
-        assert KEY not in console.out and KEY not in console.err
+    assert_no_trace()
     for page in pages:
         assert KEY.encode() not in page
-    assert any(b"[REDACTED]" in p.read_bytes() for p in written if p.name == "scores.jsonl")
+    assert b"you sent the key [REDACTED]" in (exp / "scores.jsonl").read_bytes()  # scrubbed, not dropped
+    assert "bad key [REDACTED]" in consoles[2].err

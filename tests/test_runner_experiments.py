@@ -420,12 +420,12 @@ def test_demo_runs_with_controls_in_process_and_ends_with_the_leaderboard(tmp_pa
 
 def test_the_report_and_review_commands_printed_by_run_work_as_typed(tmp_path, qs, slide, capsys):
     out = tmp_path / "out dir's"
-    assert main(["run", "--questions", str(qs), "--output-dir", str(out), "--experiment", "e.x-1", "--no-progress",
+    assert main(["run", "--questions", str(qs), "--output-dir", str(out), "--experiment", "e-x", "--no-progress",
                  "--models", "slide"]) == 0
     printed = capsys.readouterr().out
     report = shlex.split(printed.split("full report: ", 1)[1].split("; check by eye", 1)[0])
     review = shlex.split(printed.split("check by eye: ", 1)[1].splitlines()[0])
-    options = ["--experiment", "e.x-1", "--output-dir", str(out)]
+    options = ["--experiment", "e-x", "--output-dir", str(out)]
     assert report == ["vmevalkit", "report", *options] and review == ["vmevalkit", "review", *options]
     assert main(report[1:] + ["--resamples", "100"]) == 0
 

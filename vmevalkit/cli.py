@@ -13,6 +13,7 @@ import sys
 
 import vmevalkit
 import vmevalkit.commands
+from vmevalkit import limits
 from vmevalkit.errors import UserError
 from vmevalkit.secrets import scrub
 
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        limits.check_environment()
         return int(args.func(args) or 0)
     except UserError as e:
         print(f"error: {scrub(str(e))}", file=sys.stderr)

@@ -15,7 +15,7 @@ from PIL import Image
 
 from vmevalkit import limits
 from vmevalkit.atomic import atomic_path
-from vmevalkit.errors import UserError
+from vmevalkit.errors import StorageError, UserError
 
 # Codecs tried in order when writing mp4: H.264 where PyAV's FFmpeg has it, else MPEG-4 part 2.
 MP4_CODECS = ("libx264", "h264", "mpeg4")
@@ -93,8 +93,8 @@ def write_mp4(video: Video, path: str | os.PathLike, crf: int = 18) -> str:
                         container.mux(packet)
             return codec
         except OSError as e:  # disk full, folder gone or read-only (PyAV's errno errors are OSErrors too)
-            raise UserError(f"{path}: cannot write the video: {(e.strerror or str(e)).lower()}; free some space "
-                            "or choose another output folder, then rerun") from e
+            raise StorageError(e.errno, f"{path}: cannot write the video: {(e.strerror or str(e)).lower()}; free "
+                               "some space or choose another output folder, then rerun") from e
         except (av.FFmpegError, ValueError) as e:  # codec missing or refused: try the next one
             last_error = e
     raise RuntimeError(f"could not write {path}: no usable mp4 codec among {MP4_CODECS}: {last_error}")

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import time
@@ -122,6 +123,9 @@ class VLMConfig:
             raise UserError(f"VLM base URL {base_url!r} must start with http:// or https://")
         if options.get("frames", 1) < 1:
             raise UserError("--vlm-frames must be at least 1")
+        timeout = options.get("timeout", 1.0)
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise UserError(f"--vlm-timeout must be a number of seconds above 0, got {timeout}")
         return cls(base_url=base_url, model=model, api_key=api_key,
                    **{k: v for k, v in options.items() if v is not None})
 
