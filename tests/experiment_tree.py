@@ -79,3 +79,10 @@ def card_questions(count: int = 3, domain: str = "cards") -> list[Question]:
     """Small synthetic questions: question i asks for i + 1 cards in the slots (i < 4)."""
     return [Question(id=f"{domain}_{i:02d}", domain=domain, prompt=f"put {i + 1} card(s) into the slots",
                      first_frame=cards_image(4, 0), final_frame=cards_image(4, i + 1)) for i in range(count)]
+
+
+def card_dataset(root: Path, count: int = 3) -> Path:
+    """A dataset root of `count` card questions, as `vmevalkit tasks generate` lays them out."""
+    for q in card_questions(count):
+        write_question(q, root)
+    return root

@@ -18,11 +18,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from vmevalkit import limits
 from vmevalkit.atomic import atomic_path, write_json, write_text
 from vmevalkit.errors import JSONFileError, QuestionError, UserError
 from vmevalkit.hashing import sha256_file
 from vmevalkit.images import load_rgb
 from vmevalkit.jsonfile import read_json_object
+from vmevalkit.paths import escape_text
 
 FIRST_FRAME = "first_frame.png"
 FINAL_FRAME = "final_frame.png"
@@ -89,17 +91,40 @@ def _metadata_domain(metadata: dict, meta_path: Path) -> str | None:
     return domain
 
 
-def read_question(folder: str | os.PathLike, domain: str | None = None) -> Question:
-    """Read one question folder; raise QuestionError naming the file and the fix when it is invalid."""
+def _refuse_escape(path: Path, root: Path) -> None:
+    """QuestionError when `path` leads (through a symlink or `..`) outside `root`."""
+    if os.path.lexists(path) and (escaped := escape_text(path, root)):
+        raise QuestionError(f"{escaped}; a question may only use files inside the questions folder: "
+                            "copy them in instead of linking them")
+
+
+def read_question(folder: str | os.PathLike, domain: str | None = None,
+                  root: str | os.PathLike | None = None) -> Question:
+    """Read one question folder; raise QuestionError naming the file and the fix when it is invalid.
+
+    Nothing outside `root` (default: the folder itself) is read: a folder or file that leads outside it is
+    refused. Files are bounded (vmevalkit.limits) before they are read."""
     folder = Path(folder)
     if not folder.is_dir():
         raise QuestionError(f"{folder}: not a question folder")
+    for path in (folder, *(folder / name for name in QUESTION_FILES)):
+        _refuse_escape(path, Path(root) if root is not None else folder)
     qid = folder.name
     if not _ID_RE.match(qid):
         raise QuestionError(f"{folder}: question id {qid!r} must be letters, digits, '.', '_' or '-'")
     prompt_path = folder / PROMPT
     if not prompt_path.is_file():
         raise QuestionError(f"{prompt_path}: missing; write the instruction for the model into it")
+    meta_path = folder / METADATA
+    gt = folder / GROUND_TRUTH
+    try:
+        limits.TEXT_BYTES.check(prompt_path.stat().st_size, str(prompt_path), "shorten it")
+        if meta_path.is_file():
+            limits.TEXT_BYTES.check(meta_path.stat().st_size, str(meta_path), "shorten it")
+        if gt.is_file():
+            limits.VIDEO_BYTES.check(gt.stat().st_size, str(gt), "use a shorter or smaller video")
+    except UserError as e:
+        raise QuestionError(str(e)) from e
     try:
         prompt = prompt_path.read_bytes().decode("utf-8").strip()
     except OSError as e:
@@ -117,7 +142,6 @@ def read_question(folder: str | os.PathLike, domain: str | None = None) -> Quest
     except UserError as e:
         raise QuestionError(str(e)) from e
     metadata: dict = {}
-    meta_path = folder / METADATA
     if meta_path.exists():
         try:
             metadata = read_json_object(meta_path)
@@ -125,7 +149,6 @@ def read_question(folder: str | os.PathLike, domain: str | None = None) -> Quest
             raise QuestionError(f"{e}; fix or delete the file") from e
     if domain is None:
         domain = _metadata_domain(metadata, meta_path) or _domain_of(folder.parent.name)
-    gt = folder / GROUND_TRUTH
     return Question(id=qid, domain=domain, prompt=prompt, first_frame=first_frame, final_frame=final_frame,
                     metadata=metadata, ground_truth=gt if gt.is_file() else None, source=folder)
 
@@ -146,20 +169,25 @@ def scan_questions(root: str | os.PathLike) -> tuple[list[Question], list[Questi
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: questions folder not found; pass --questions DIR with question folders")
+    questions, problems = [], []
     if is_question_dir(root):
         folders = [(root, None)]
     else:
         folders = []
         for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            try:
+                _refuse_escape(child, root)  # not even listed when it leads elsewhere
+            except QuestionError as e:
+                problems.append(QuestionProblem(child, str(e)))
+                continue
             if is_question_dir(child):
                 folders.append((child, _domain_of(root.name)))
             else:
                 folders += [(q, _domain_of(child.name)) for q in sorted(child.iterdir())
                             if q.is_dir() and not q.name.startswith(".")]
-    questions, problems = [], []
     for folder, domain in folders:
         try:
-            questions.append(read_question(folder, domain))
+            questions.append(read_question(folder, domain, root))
         except QuestionError as e:
             problems.append(QuestionProblem(folder, str(e)))
     if not questions and not problems:

@@ -14,17 +14,19 @@ after the video, so a half-written item never looks finished."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from vmevalkit.errors import JSONFileError
+from vmevalkit.errors import JSONFileError, UserError
 from vmevalkit.geometry import Fit
 from vmevalkit.jsonfile import read_json_object
-from vmevalkit.questions import Question, read_question
-from vmevalkit.video import Video, read_mp4
+from vmevalkit.paths import escape_text
+from vmevalkit.questions import QUESTION_FILES, Question, read_question
+from vmevalkit.video import Video, VideoProbe, probe_mp4, read_mp4
 
 METADATA = "metadata.json"
 VIDEO = "video.mp4"
@@ -34,6 +36,19 @@ EXPERIMENT = "experiment.json"
 SCORES = "scores.jsonl"
 
 DEFAULT_OUTPUT_DIR = Path("outputs")
+# The files of an item that score, report and review read, and that must stay inside the experiment.
+ITEM_FILES = (METADATA, VIDEO, LAST_FRAME, QUESTION_DIR,
+              *(f"{QUESTION_DIR}/{name}" for name in QUESTION_FILES))
+_EXPERIMENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_experiment_name(name: str) -> str:
+    """`name` when it is a plain folder name for an experiment (the one rule for --experiment), else UserError."""
+    if not _EXPERIMENT_RE.fullmatch(name):
+        raise UserError(f"--experiment {name!r}: an experiment name is a plain folder name of letters, digits, "
+                        "'.', '_' and '-' that starts with a letter or digit (at most 100 characters), "
+                        "e.g. --experiment maze_run1")
+    return name
 
 
 def experiment_options(experiment_dir: str | os.PathLike) -> str:
@@ -81,6 +96,16 @@ class ResultItem:
     def video(self) -> Video:
         return read_mp4(self.video_path)
 
+    def check_video(self) -> VideoProbe:
+        """The video probed cheaply (vmevalkit.video.probe_mp4: header, packets, first frame) and its frame
+        count matched against metadata.json's record of it; UserError saying what is wrong when it is not
+        sound (truncated, empty, undecodable, or another video than the one recorded)."""
+        probe = probe_mp4(self.video_path)
+        recorded = (self.metadata.get("video") or {}).get("num_frames")
+        if isinstance(recorded, int) and recorded != probe.frames:
+            raise UserError(f"{self.video_path}: holds {probe.frames} frames, its {METADATA} says {recorded}")
+        return probe
+
     def fit(self) -> Fit | None:
         fit = self.metadata.get("fit")
         return Fit.from_dict(fit) if fit else None
@@ -110,11 +135,25 @@ def read_item(folder: str | os.PathLike) -> ResultItem | None:
         return None
 
 
+def item_escape(folder: Path, experiment_dir: Path) -> str | None:
+    """`'<path> -> <target>: outside <experiment>'` for the first of the item's folder and files that leads
+    (through a symlink) outside the experiment, else None."""
+    for path in (folder, *(folder / name for name in ITEM_FILES)):
+        if os.path.lexists(path) and (escaped := escape_text(path, experiment_dir)):
+            return escaped
+    return None
+
+
 def iter_items(experiment_dir: str | os.PathLike) -> Iterator[ResultItem]:
     """Every item with readable metadata under an experiment, in (model, domain, question) order; a broken
-    metadata.json is reported on stderr and its item left out (`vmevalkit run` redoes it)."""
+    metadata.json is reported on stderr and its item left out (`vmevalkit run` redoes it), and so is an item
+    whose folder or files lead outside the experiment (nothing elsewhere is ever read, copied or published)."""
     root = Path(experiment_dir)
     for meta in sorted(root.glob(f"*/*/*/{METADATA}")):
+        if escaped := item_escape(meta.parent, root):
+            print(f"warning: {escaped}; skipped that item (an item's files must be inside its experiment)",
+                  file=sys.stderr)
+            continue
         try:
             item = load_item(meta.parent)
         except JSONFileError as e:

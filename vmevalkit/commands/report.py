@@ -26,13 +26,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
     from vmevalkit.errors import UserError
+    from vmevalkit.limits import RESAMPLES, check_count
     from vmevalkit.report import write_report
 
-    if args.resamples < 100:
-        raise UserError("--resamples must be at least 100 for a usable interval")
+    check_count("--resamples", args.resamples, RESAMPLES, minimum=100)  # fewer give no usable interval
     if args.seed < 0:
         raise UserError(f"--seed must be 0 or more (a bootstrap seed), got {args.seed}")
+    if not (math.isfinite(args.embed_limit_mb) and args.embed_limit_mb >= 0):
+        raise UserError(f"--embed-limit-mb must be a size in MB, 0 or more (0 links every video), "
+                        f"got {args.embed_limit_mb}")
     _, paths = write_report(experiment_dir(args), args.out, args.scorer, args.resamples, args.seed,
                             args.embed_limit_mb)
     print(paths["markdown"].read_text(encoding="utf-8"))

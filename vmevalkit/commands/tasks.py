@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vmevalkit.atomic import make_writable_dir
 from vmevalkit.errors import UserError
+from vmevalkit.limits import QUESTIONS_PER_TASK, check_count
 
 
 def _names(value: str) -> list[str]:
@@ -60,17 +62,13 @@ def generate(args: argparse.Namespace) -> int:
     if args.suite is not None:
         return generate_suite(args)
     names = args.tasks or list(all_tasks())
-    if args.n < 1:
-        raise UserError(f"--n must be at least 1, got {args.n}")
+    check_count("--n", args.n, QUESTIONS_PER_TASK)
     for name in names:
         task = get_task(name)
         if args.difficulty and args.difficulty not in task.difficulties:
             raise UserError(f"task {name!r} has no difficulty {args.difficulty!r}; "
                             f"choose one of {', '.join(task.difficulties)}")
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"{args.out}: cannot create the output folder ({e}); choose a writable --out") from e
+    make_writable_dir(args.out, "output folder", "--out")
     folders = generate_questions(names, args.n, args.seed, args.difficulty, args.out)
     print(f"{len(folders)} question folders in {args.out} ({', '.join(names)})")
     return 0

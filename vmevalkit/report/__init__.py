@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vmevalkit.atomic import write_json, write_text
-from vmevalkit.errors import UserError
+from vmevalkit.atomic import make_writable_dir, write_json, write_text
 from vmevalkit.report.leaderboard import Leaderboard, build_leaderboard
 from vmevalkit.report.render import as_json, csv_text, markdown
 
@@ -19,16 +18,6 @@ def leaderboard_text(experiment_dir: str | os.PathLike, policy: str = "auto") ->
     return markdown(build_leaderboard(experiment_dir, policy))
 
 
-def _make_writable_dir(path: Path) -> None:
-    """Create `path` if needed; a UserError naming it when the report cannot be written there."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"{path}: cannot create the report folder ({e.strerror}); choose another --out") from e
-    if not os.access(path, os.W_OK):
-        raise UserError(f"{path}: the report folder is not writable; choose another --out")
-
-
 def write_report(experiment_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None, policy: str = "auto",
                  resamples: int = 10_000, seed: int = 0, embed_limit_mb: float = 64.0
                  ) -> tuple[Leaderboard, dict[str, Path]]:
@@ -36,7 +25,7 @@ def write_report(experiment_dir: str | os.PathLike, out_dir: str | os.PathLike |
     from vmevalkit.report.html import html_page
 
     out = Path(out_dir) if out_dir is not None else Path(experiment_dir) / REPORT_DIR
-    _make_writable_dir(out)
+    make_writable_dir(out, "report folder", "--out")
     board = build_leaderboard(experiment_dir, policy, resamples, seed)
     settings = {"policy": policy, "bootstrap_resamples": resamples, "bootstrap_seed": seed, "confidence": 0.95}
     paths = {kind: out / name for kind, name in FILES.items()}

@@ -129,6 +129,11 @@ def _jobs(root: Path, choice: str, judge: ItemScorer | None, summary: ScoringSum
             summary.unfinished.append(label)
             continue
         try:
+            item.check_video()
+        except UserError as e:  # reported on every run until `vmevalkit run` redoes the item
+            summary.errors.append(f"{label}: {e}; rerun `vmevalkit run` to redo it")
+            continue
+        try:
             question = item.question()
         except UserError as e:
             summary.errors.append(f"{label}: {e}")

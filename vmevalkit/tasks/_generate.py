@@ -10,6 +10,7 @@ from pathlib import Path
 
 from vmevalkit.errors import UserError
 from vmevalkit.jsonfile import json_object_or_none
+from vmevalkit.limits import QUESTIONS_PER_TASK, check_count
 from vmevalkit.questions import GROUND_TRUTH, METADATA, write_question
 from vmevalkit.video import write_mp4
 
@@ -24,10 +25,11 @@ def _already_written(folder: Path, expected: dict) -> bool:
 
 
 def question_plan(task_names: Iterable[str], n: int, seed: int, difficulty: str | None) -> list[tuple[str, int, str]]:
-    """(task, seed, difficulty) for every question: seeds seed..seed+n-1 per task (seed >= 0); with no
-    difficulty given, the task's difficulties take turns."""
+    """(task, seed, difficulty) for every question: seeds seed..seed+n-1 per task (seed >= 0, 1 <= n <= the
+    limit vmevalkit.limits.QUESTIONS_PER_TASK); with no difficulty given, the task's difficulties take turns."""
     from vmevalkit.tasks import get_task
 
+    check_count("--n", n, QUESTIONS_PER_TASK)
     if seed < 0:
         raise UserError(f"the seed must be 0 or more (it numbers the question folders), got {seed}")
     plan = []
