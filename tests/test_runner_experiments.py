@@ -301,7 +301,7 @@ def test_unwritable_output_dir_is_a_clear_error(tmp_path, qs, capsys):
     assert main(["run", "--questions", str(qs), "--output-dir", str(blocker / "out"), "--no-progress",
                  "--models", "static"]) == 2
     err = capsys.readouterr().err
-    assert f"{blocker / 'out'}" in err and "cannot write outputs there" in err and "--output-dir" in err
+    assert f"{blocker / 'out'}" in err and "cannot create the output folder" in err and "--output-dir" in err
 
 
 @pytest.mark.parametrize("broken", [b'{"runs": ["\xff"]}', b"[]", b'{"runs": [{"started"'])

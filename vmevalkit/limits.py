@@ -58,13 +58,16 @@ VIDEO_BYTES = Limit("VMEVALKIT_MAX_VIDEO_BYTES", 1024 * MIB, "bytes")
 FRAMES = Limit("VMEVALKIT_MAX_FRAMES", 1024, "frames")
 # Questions per task (`--n`) and bootstrap resamples (`report --resamples`).
 QUESTIONS_PER_TASK = Limit("VMEVALKIT_MAX_N", 10_000, "questions")
+# Questions in one run (`run --limit`) and videos per question (`run --samples`).
+QUESTIONS = Limit("VMEVALKIT_MAX_QUESTIONS", 1_000_000, "questions")
+SAMPLES = Limit("VMEVALKIT_MAX_SAMPLES", 1000, "samples")
 RESAMPLES = Limit("VMEVALKIT_MAX_RESAMPLES", 100_000, "resamples")
 # Items `vmevalkit score --workers` judges at once (each holds its question and video in memory).
 WORKERS = Limit("VMEVALKIT_MAX_WORKERS", 64, "workers")
 # One reply of the VLM judge's endpoint (a rating and a sentence or two are a few hundred bytes).
 REPLY_BYTES = Limit("VMEVALKIT_MAX_REPLY_BYTES", 8 * MIB, "bytes")
-ALL = (IMAGE_PIXELS, IMAGE_BYTES, TEXT_BYTES, VIDEO_PIXELS, VIDEO_BYTES, FRAMES, QUESTIONS_PER_TASK, RESAMPLES,
-       WORKERS, REPLY_BYTES)
+ALL = (IMAGE_PIXELS, IMAGE_BYTES, TEXT_BYTES, VIDEO_PIXELS, VIDEO_BYTES, FRAMES, QUESTIONS_PER_TASK, QUESTIONS,
+       SAMPLES, RESAMPLES, WORKERS, REPLY_BYTES)
 
 # Set to 1 to shrink an image over IMAGE_PIXELS to fit instead of refusing it.
 DOWNSCALE_IMAGES_ENV = "VMEVALKIT_DOWNSCALE_IMAGES"

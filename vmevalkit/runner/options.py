@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vmevalkit import limits
 from vmevalkit.errors import UserError
 from vmevalkit.geometry import POLICIES
-from vmevalkit.results import DEFAULT_OUTPUT_DIR
+from vmevalkit.limits import check_count
+from vmevalkit.results import DEFAULT_OUTPUT_DIR, check_experiment_name
 
 DEFAULT_MODELS = ("videocrafter-tiny",)
 DEMO_EXPERIMENT = "demo"
 DEMO_TASKS = ("maze", "sudoku", "counting")  # the no-flags demo: one easy question of each
-MAX_SAMPLES = 1000
-MAX_QUESTIONS_PER_TASK = 100_000  # --n: more would take days to generate; split the run instead
-_EXPERIMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass
@@ -53,24 +50,15 @@ def check_options(opts: RunOptions) -> None:
     """Refuse options no run can use, naming the flag and the fix."""
     if opts.fit not in POLICIES:
         raise UserError(f"--fit {opts.fit}: choose one of {', '.join(POLICIES)}")
-    if opts.tasks is not None and not 1 <= opts.n <= MAX_QUESTIONS_PER_TASK:
-        raise UserError(f"--n {opts.n}: give the number of questions per task, from 1 to {MAX_QUESTIONS_PER_TASK}")
-    if opts.limit is not None and opts.limit < 1:
-        raise UserError(f"--limit {opts.limit}: give the number of questions to run, at least 1")
-    if not 1 <= opts.samples <= MAX_SAMPLES:
-        raise UserError(f"--samples {opts.samples}: give a number from 1 to {MAX_SAMPLES}")
+    if opts.tasks is not None:
+        check_count("--n", opts.n, limits.QUESTIONS_PER_TASK)
+    if opts.limit is not None:
+        check_count("--limit", opts.limit, limits.QUESTIONS)
+    check_count("--samples", opts.samples, limits.SAMPLES)
     if opts.threads is not None and opts.threads < 1:
         raise UserError(f"--threads {opts.threads}: give a number >= 1")
     if opts.max_cost is not None and not opts.max_cost >= 0:
         raise UserError(f"--max-cost {opts.max_cost}: give a budget in USD, 0 or more")
-
-
-def check_experiment_name(name: str) -> str:
-    """A plain folder name (letters, digits, '.', '_', '-', not starting with '.'), or a UserError."""
-    if not _EXPERIMENT_RE.match(name) or name in (".", "..") or os.sep in name:
-        raise UserError(f"--experiment {name!r}: use a plain folder name (letters, digits, '.', '-', '_', "
-                        "not starting with '.')")
-    return name
 
 
 def experiment_name(opts: RunOptions) -> str:

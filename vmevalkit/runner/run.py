@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from vmevalkit.atomic import make_writable_dir
 from vmevalkit.errors import UserError
 from vmevalkit.models import (
     CONTROLS,
@@ -85,20 +86,6 @@ def settings_per_model(specs: list[ModelSpec], overrides: dict[str, str]) -> dic
             for spec in specs}
 
 
-def prepare_experiment_dir(path: Path) -> None:
-    """Create the experiment folder and prove it is writable, or stop with a clear error."""
-    import os
-
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise UserError(f"{path}: cannot write outputs there ({e.strerror or e}); pass --output-dir with a "
-                        "folder you can write to") from e
-
-
 def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     """Run every selected model on every question; returns the tallies (see RunResult.exit_code)."""
     out = out or sys.stdout
@@ -115,7 +102,7 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
 
         torch.set_num_threads(opts.threads)
     experiment_dir = Path(opts.output_dir) / experiment_name(opts)
-    prepare_experiment_dir(experiment_dir)
+    make_writable_dir(experiment_dir, "output folder", "--output-dir")
     found = gather_questions(opts, experiment_dir)
     questions, problems = found.questions, found.problems
     for problem in problems:

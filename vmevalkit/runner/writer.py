@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vmevalkit.atomic import write_json
+from vmevalkit.errors import UserError
 from vmevalkit.questions import QUESTION_FILES, Question, save_png
 from vmevalkit.results import LAST_FRAME, METADATA, QUESTION_DIR, VIDEO, read_item
 from vmevalkit.locks import experiment_lock
@@ -49,7 +50,11 @@ class Experiment:
         found = read_item(folder)
         if found is None or not found.ok or found.metadata.get("result_key") != item.key:
             return None
-        if not (folder / VIDEO).is_file() or not (folder / LAST_FRAME).is_file():
+        if not (folder / LAST_FRAME).is_file():
+            return None
+        try:
+            found.check_video()  # the header and packets say the video is whole (no decoding of every frame)
+        except UserError:
             return None
         return found.metadata
 
