@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -34,11 +35,20 @@ def load_rgb(path: str | os.PathLike) -> Image.Image:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: file not found")
+    return _open_rgb(path, str(path))
+
+
+def decode_rgb(data: bytes, label: str) -> Image.Image:
+    """Decode an encoded image (PNG, JPEG, ...) held in memory as 8-bit RGB; UserError names `label`."""
+    return _open_rgb(io.BytesIO(data), label)
+
+
+def _open_rgb(source: Path | io.BytesIO, label: str) -> Image.Image:
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             im.load()
             return to_rgb(im)
     except Image.DecompressionBombError as e:
-        raise UserError(f"{path}: too large to open safely ({e}); scale it down") from e
+        raise UserError(f"{label}: too large to open safely ({e}); scale it down") from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise UserError(f"{path}: not a readable image ({e}); replace it with a valid PNG or JPEG") from e
+        raise UserError(f"{label}: not a readable image ({e}); replace it with a valid PNG or JPEG") from e

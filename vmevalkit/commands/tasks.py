@@ -1,10 +1,12 @@
-"""`vmevalkit tasks list` and `vmevalkit tasks generate`: the built-in reasoning tasks."""
+"""`vmevalkit tasks list` and `vmevalkit tasks generate`: the built-in reasoning tasks; `vmevalkit tasks import`
+(in vmevalkit/datasets/command.py): the field's question sets."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from vmevalkit.datasets.command import add_import_parser
 from vmevalkit.errors import UserError
 
 
@@ -16,7 +18,7 @@ def _names(value: str) -> list[str]:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("tasks", help="list the built-in tasks or generate question folders")
+    parser = subparsers.add_parser("tasks", help="list the built-in tasks, generate question folders, or import a question set")
     sub = parser.add_subparsers(dest="tasks_command", metavar="ACTION")
     sub.required = True
     listing = sub.add_parser("list", help="list the built-in tasks, their versions and difficulties")
@@ -30,6 +32,7 @@ def register(subparsers) -> None:
                      help="one difficulty for every question (default: the task's difficulties take turns)")
     gen.add_argument("--out", type=Path, required=True, help="folder to write <task>_task/<id>/ folders into")
     gen.set_defaults(func=generate)
+    add_import_parser(sub)
 
 
 def list_tasks(args: argparse.Namespace) -> int:
