@@ -35,10 +35,7 @@ class Staging:
         return folder
 
     def remove_if_empty(self) -> None:
-        try:
-            self.area.rmdir()
-        except OSError:
-            pass
+        remove_if_empty(self.area)
 
 
 def publish(staged: Path, final: Path) -> None:
@@ -51,6 +48,13 @@ def publish(staged: Path, final: Path) -> None:
     os.replace(staged, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _alive(pid: int) -> bool:

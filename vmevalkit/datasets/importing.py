@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from vmevalkit.datasets.base import DatasetSource, Record, plain_name
 from vmevalkit.datasets.hub import download_snapshot
 from vmevalkit.errors import UserError
 from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.questions import FIRST_FRAME, METADATA, Question, write_question
-from vmevalkit.staging import Staging, publish
+from vmevalkit.staging import Staging, publish, remove_if_empty
 
 STAGING = ".importing"
 SCRATCH = ".scratch"  # what a conversion unpacks (an archive, say), kept until the import is complete
@@ -34,8 +35,8 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         commit = f"commit {self.commit[:12]}" if self.commit else "an unknown commit"
-        out = [f"imported {self.imported} question(s) into {self.out} ({self.already} already there) from "
-               f"{self.source.title} ({self.source.repo_id} at {commit}; licence: {self.source.licence})"]
+        out = [(f"imported {self.imported} question(s) into {self.out} ({self.already} already there) from "
+                f"{self.source.title} ({self.source.repo_id} at {commit}; licence: {self.source.licence})")]
         out += [f"skipped {problem}" for problem in self.problems]
         out.append(f"run them with: {shlex.join(['vmevalkit', 'run', '--questions', str(self.out)])}")
         return out
@@ -96,7 +97,7 @@ def import_set(source: DatasetSource, out: Path, *, cache_dir: Path | None = Non
     staging.remove_if_empty()
     if limit is None:  # complete: what the conversion unpacked is no longer needed
         shutil.rmtree(scratch, ignore_errors=True)
-        _remove_if_empty(out / SCRATCH)
+        remove_if_empty(out / SCRATCH)
     return summary
 
 
@@ -133,10 +134,3 @@ def _import_one(record: Record, out: Path, origin: dict[str, Any], keys: set[str
     shutil.rmtree(staged, ignore_errors=True)
     summary.imported += 1
     log(f"imported {key}")
-
-
-def _remove_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()
-    except OSError:
-        pass

@@ -8,8 +8,9 @@ question, so these questions have no expected final frame and are judged by a pe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from vmevalkit.datasets.base import DatasetSource, Record, inside, plain_name
 from vmevalkit.errors import UserError

@@ -9,8 +9,9 @@ imported: most have no image, and their answers are text a judge must read from 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from vmevalkit.datasets.base import DatasetSource, Record
 from vmevalkit.errors import UserError
@@ -49,9 +50,7 @@ def _records(snapshot: Path, folder: str, split: str) -> Iterator[Record | str]:
         try:
             for row_number, row in enumerate(_rows(path)):
                 yield _record(row, row_number, subset, where, split)
-        except UserError:
-            raise
-        except Exception as e:  # a truncated or foreign file: that file is skipped, the other subsets go on
+        except (OSError, ValueError) as e:  # pyarrow's errors for a truncated or foreign file: skip that file only
             yield f"{where}: not a readable Parquet file ({type(e).__name__}: {e})"
 
 

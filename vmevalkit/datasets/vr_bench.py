@@ -10,14 +10,13 @@ descriptions kept in its GitHub repository), so the prompt is the kit's own, one
 
 from __future__ import annotations
 
-import re
 import shutil
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from vmevalkit.datasets.base import DatasetSource, Record, plain_name
-from vmevalkit.errors import JSONFileError, UserError
+from vmevalkit.errors import UserError
 from vmevalkit.images import load_rgb
 from vmevalkit.jsonfile import read_json_object
 from vmevalkit.video import read_mp4
@@ -90,10 +89,7 @@ def _record(root: Path, image: Path) -> Record:
         raise UserError("not under <split>/<game>/")
     split, folder_game, rest = parts[at], parts[at + 1], parts[at + 2:]
     state_path = level_dir / "states" / f"{stem}.json"
-    try:
-        state = read_json_object(state_path) if state_path.is_file() else None
-    except JSONFileError as e:
-        raise UserError(str(e)) from e
+    state = read_json_object(state_path) if state_path.is_file() else None
     game = str((state or {}).get("game_type") or folder_game)
     game = GAME_ALIASES.get(game, game)
     videos = _solution_videos(level_dir, stem)
@@ -101,23 +97,15 @@ def _record(root: Path, image: Path) -> Record:
         raise UserError(f"no solution video videos/{stem}.mp4 or videos/{stem}_<k>.mp4")
     # `rest` is (skin, difficulty); a level's name often repeats its difficulty ("easy_0001"): said once
     qid = "_".join([p for p in rest if not stem.startswith(p + "_")] + [stem])
-    relative = lambda p: p.relative_to(root).as_posix()  # noqa: E731
-    metadata = {"original_id": f"{relative(level_dir)}/{stem}", "split": split, "game": game,
+    metadata = {"original_id": f"{level_dir.relative_to(root).as_posix()}/{stem}", "split": split, "game": game,
                 "skin": rest[0] if len(rest) > 0 else None, "difficulty": rest[1] if len(rest) > 1 else None,
-                "original_answer": {"solution_videos": [relative(v) for v in videos],
+                "original_answer": {"solution_videos": [v.relative_to(root).as_posix() for v in videos],
                                     "kept_as": "ground_truth.mp4 (the first) and final_frame.png (its last frame)"},
-                "original_state": state, "source_file": f"{ARCHIVE}: {relative(image)}",
+                "original_state": state, "source_file": f"{ARCHIVE}: {image.relative_to(root).as_posix()}",
                 "prompt_source": "vmevalkit (VR-Bench's Hub files hold no prompts)"}
-
-    def frames():
-        try:
-            last = read_mp4(videos[0]).last_frame
-        except Exception as e:  # a broken video makes this level a problem, not the end of the import
-            raise UserError(f"{relative(videos[0])}: not a readable video ({type(e).__name__}: {e})") from e
-        return load_rgb(image), last
-
     return Record(domain=f"vr-bench-{plain_name(game, 'game')}", id=qid, prompt=PROMPTS.get(game, GENERIC_PROMPT),
-                  images=frames, metadata=metadata, ground_truth=videos[0])
+                  images=lambda: (load_rgb(image), read_mp4(videos[0]).last_frame), metadata=metadata,
+                  ground_truth=videos[0])
 
 
 SOURCES = (DatasetSource(
