@@ -41,7 +41,9 @@ class DatasetSource:
     licence: str
     description: str
     allow_patterns: tuple[str, ...]  # the files of the repository the import needs
-    read: Callable[[Path, Path], Iterator[Record]]  # (snapshot folder, scratch folder) -> records
+    # (snapshot folder, scratch folder for what must be unpacked) -> a Record per question, in the set's order,
+    # or a one-line problem (a broken file, an entry without an image) in its place
+    read: Callable[[Path, Path], Iterator[Record | str]]
     version: str = "1"  # of the conversion: a new version re-imports questions made by an older one
 
     @property

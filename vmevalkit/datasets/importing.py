@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +66,7 @@ def already_imported(folder: Path, source: dict[str, Any]) -> bool:
 
 
 def import_set(source: DatasetSource, out: Path, *, cache_dir: Path | None = None, revision: str | None = None,
-               limit: int | None = None, log: Callable[[str], None] = lambda line: None) -> ImportSummary:
+               limit: int | None = None) -> ImportSummary:
     """Download `source` (only what it needs) and write its first `limit` questions (all by default) into `out`."""
     if limit is not None and limit < 1:
         raise UserError(f"--limit must be at least 1, got {limit}")
@@ -90,7 +89,7 @@ def import_set(source: DatasetSource, out: Path, *, cache_dir: Path | None = Non
             summary.problems.append(record)
             continue
         try:
-            _import_one(record, out, origin, keys, staging, summary, log)
+            _import_one(record, out, origin, keys, staging, summary)
         except OSError as e:
             raise UserError(f"{out}: cannot write the question ({e.strerror or e}); free some space or choose "
                             f"another --out, then rerun `{rerun}`, which resumes") from e
@@ -102,8 +101,8 @@ def import_set(source: DatasetSource, out: Path, *, cache_dir: Path | None = Non
 
 
 def _import_one(record: Record, out: Path, origin: dict[str, Any], keys: set[str], staging: Staging,
-                summary: ImportSummary, log: Callable[[str], None]) -> None:
-    label = record.metadata.get("original_id", record.id)
+                summary: ImportSummary) -> None:
+    label = record.metadata.get("original_id") or record.id
     try:
         domain, qid = plain_name(record.domain, "domain"), plain_name(record.id, "question id")
     except UserError as e:
@@ -133,4 +132,3 @@ def _import_one(record: Record, out: Path, origin: dict[str, Any], keys: set[str
     publish(write_question(question, staged), final)
     shutil.rmtree(staged, ignore_errors=True)
     summary.imported += 1
-    log(f"imported {key}")
