@@ -231,7 +231,7 @@ def test_videothinkbench_is_converted_with_source_licence_commit_and_answer(offl
 def test_an_interrupted_import_resumes_without_redoing_finished_questions(offline, tmp_path, monkeypatch):
     videothinkbench_cache(tmp_path / "hub", mazes=4)
     out, source = tmp_path / "questions", get_source("videothinkbench")
-    real_publish, published = importing_module.publish, []
+    real_publish, published = importing_module._publish, []
 
     def killed_on_the_third(staged, final):
         if len(published) == 2:
@@ -239,7 +239,7 @@ def test_an_interrupted_import_resumes_without_redoing_finished_questions(offlin
         real_publish(staged, final)
         published.append(final)
 
-    monkeypatch.setattr(importing_module, "publish", killed_on_the_third)
+    monkeypatch.setattr(importing_module, "_publish", killed_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         import_set(source, out, cache_dir=tmp_path / "hub")
     assert sorted(p.relative_to(out).as_posix() for p in out.glob("*_task/*")) == [
@@ -247,7 +247,7 @@ def test_an_interrupted_import_resumes_without_redoing_finished_questions(offlin
     assert list((out / ".importing").iterdir())  # the half-made question stayed in staging, out of sight
     stamps = {p: p.stat().st_mtime_ns for f in published for p in f.iterdir()}
 
-    monkeypatch.setattr(importing_module, "publish", real_publish)
+    monkeypatch.setattr(importing_module, "_publish", real_publish)
     summary = import_set(source, out, cache_dir=tmp_path / "hub")
     assert (summary.already, summary.imported, len(summary.problems)) == (2, 3, 2)
     assert {p: p.stat().st_mtime_ns for f in published for p in f.iterdir()} == stamps

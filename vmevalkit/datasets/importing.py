@@ -1,11 +1,14 @@
 """`vmevalkit tasks import`: a data set's snapshot from the Hub, converted into VMEvalKit question folders.
 
 Each question is written whole into `<out>/.importing/` and then moved to `<out>/<domain>_task/<id>/` with one
-rename, so an interrupted import leaves only complete questions behind. A rerun skips the questions already
+rename, so an interrupted import leaves only complete questions behind (and, at worst, a staging folder that
+the next import into `<out>` removes: one import into a folder at a time). A rerun skips the questions already
 converted from the same commit by the same version of the conversion, and redoes the others."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import shutil
 from dataclasses import dataclass, field
@@ -17,7 +20,6 @@ from vmevalkit.datasets.hub import download_snapshot
 from vmevalkit.errors import UserError
 from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.questions import FIRST_FRAME, METADATA, Question, write_question
-from vmevalkit.staging import Staging, publish, remove_if_empty
 
 STAGING = ".importing"
 SCRATCH = ".scratch"  # what a conversion unpacks (an archive, say), kept until the import is complete
@@ -78,8 +80,8 @@ def import_set(source: DatasetSource, out: Path, *, cache_dir: Path | None = Non
     snapshot, commit = download_snapshot(source.repo_id, source.allow_patterns, cache_dir, revision, rerun)
     origin = source_record(source, revision, commit)
     summary = ImportSummary(source, out, commit)
-    staging = Staging(out / STAGING)
-    staging.clean_stale()
+    staging = out / STAGING
+    shutil.rmtree(staging, ignore_errors=True)  # what a killed import left: never a finished question
     scratch = out / SCRATCH / f"{source.name}-{commit or 'unknown'}"
     keys: set[str] = set()
     for record in source.read(snapshot, scratch):
@@ -93,14 +95,15 @@ def import_set(source: DatasetSource, out: Path, *, cache_dir: Path | None = Non
         except OSError as e:
             raise UserError(f"{out}: cannot write the question ({e.strerror or e}); free some space or choose "
                             f"another --out, then rerun `{rerun}`, which resumes") from e
-    staging.remove_if_empty()
+    shutil.rmtree(staging, ignore_errors=True)
     if limit is None:  # complete: what the conversion unpacked is no longer needed
         shutil.rmtree(scratch, ignore_errors=True)
-        remove_if_empty(out / SCRATCH)
+        with contextlib.suppress(OSError):
+            (out / SCRATCH).rmdir()
     return summary
 
 
-def _import_one(record: Record, out: Path, origin: dict[str, Any], keys: set[str], staging: Staging,
+def _import_one(record: Record, out: Path, origin: dict[str, Any], keys: set[str], staging: Path,
                 summary: ImportSummary) -> None:
     label = record.metadata.get("original_id") or record.id
     try:
@@ -128,7 +131,19 @@ def _import_one(record: Record, out: Path, origin: dict[str, Any], keys: set[str
     question = Question(id=final.name, domain=domain, prompt=record.prompt.strip(), first_frame=first,
                         final_frame=last, metadata={**record.metadata, "source": origin},
                         ground_truth=record.ground_truth)
-    staged = staging.new()
-    publish(write_question(question, staged), final)
+    staged = staging / str(len(keys))
+    _publish(write_question(question, staged), final)
     shutil.rmtree(staged, ignore_errors=True)
     summary.imported += 1
+
+
+def _publish(staged: Path, final: Path) -> None:
+    """Move the complete question folder `staged` to `final`; an older `final` (another commit's) goes only now."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if not final.exists():
+        os.replace(staged, final)
+        return
+    old = staged.with_name(staged.name + ".old")
+    os.replace(final, old)
+    os.replace(staged, final)
+    shutil.rmtree(old, ignore_errors=True)
