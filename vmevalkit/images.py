@@ -51,4 +51,7 @@ def _open_rgb(source: Path | io.BytesIO, label: str) -> Image.Image:
     except Image.DecompressionBombError as e:
         raise UserError(f"{label}: too large to open safely ({e}); scale it down") from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise UserError(f"{label}: not a readable image ({e}); replace it with a valid PNG or JPEG") from e
+        # Pillow names an in-memory source by its object address: say what it means instead
+        detail = "no image format Pillow knows" if isinstance(e, UnidentifiedImageError) and not isinstance(
+            source, Path) else e
+        raise UserError(f"{label}: not a readable image ({detail}); replace it with a valid PNG or JPEG") from e
