@@ -368,3 +368,9 @@ def test_the_command_line_without_network_prints_one_error_line_and_no_traceback
     assert line.startswith("error: downloading the data set OpenMOSS-Team/VideoThinkBench from the Hugging Face Hub "
                            "failed: LocalEntryNotFoundError")
     assert "Traceback" not in done.stderr
+
+
+def test_a_set_index_that_is_not_an_array_is_one_problem(offline, tmp_path, capsys):
+    hub_cache(tmp_path / "hub", "ZiyuG/MME-CoF", {"data.json": b'{"idx": 0}'})
+    assert main(["tasks", "import", "mme-cof", "--out", str(tmp_path / "q"), "--cache-dir", str(tmp_path / "hub")]) == 1
+    assert "data.json: must hold a JSON array, not an object" in capsys.readouterr().err

@@ -23,8 +23,8 @@ INDEX = "data.json"
 def _records(snapshot: Path, scratch: Path) -> Iterator[Record | str]:
     try:
         entries = read_json_array(snapshot / INDEX)
-    except UserError as e:
-        yield f"{INDEX}: {e}"
+    except UserError as e:  # it names the file
+        yield str(e)
         return
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict):
