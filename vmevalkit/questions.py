@@ -148,7 +148,8 @@ def _is_split_dir(folder: Path) -> bool:
     """A folder of task folders (`<task>/<id>/`) rather than of question folders: none of its subfolders is a
     question, but some subfolder of theirs is."""
     tasks = _subfolders(folder)
-    return not any(is_question_dir(t) for t in tasks) and any(is_question_dir(q) for t in tasks for q in _subfolders(t))
+    return (not any(is_question_dir(t) for t in tasks)
+            and any(is_question_dir(q) for t in tasks for q in _subfolders(t)))
 
 
 def _question_folders(root: Path) -> list[tuple[Path, str | None, str | None]]:
@@ -160,7 +161,8 @@ def _question_folders(root: Path) -> list[tuple[Path, str | None, str | None]]:
         if is_question_dir(child):
             folders.append((child, _domain_of(root.name), None))
         elif _is_split_dir(child):
-            folders += [(q, _domain_of(task.name), child.name) for task in _subfolders(child) for q in _subfolders(task)]
+            folders += [(q, _domain_of(task.name), child.name)
+                        for task in _subfolders(child) for q in _subfolders(task)]
         else:
             folders += [(q, _domain_of(child.name), None) for q in _subfolders(child)]
     return folders

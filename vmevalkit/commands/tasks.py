@@ -18,7 +18,8 @@ def _names(value: str) -> list[str]:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("tasks", help="list the built-in tasks, generate question folders, or import a question set")
+    parser = subparsers.add_parser("tasks", help="list the built-in tasks, generate question folders, or import "
+                                   "a question set")
     sub = parser.add_subparsers(dest="tasks_command", metavar="ACTION")
     sub.required = True
     listing = sub.add_parser("list", help="list the built-in tasks, their versions and difficulties")
