@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from pathlib import Path
@@ -47,15 +48,26 @@ def load_rgb(path: str | os.PathLike) -> Image.Image:
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     limits.IMAGE_BYTES.check(path.stat().st_size, str(path), "replace it with a smaller PNG or JPEG")
+    return _open_rgb(path, str(path))
+
+
+def decode_rgb(data: bytes, label: str) -> Image.Image:
+    """Decode an encoded image (PNG, JPEG, ...) held in memory as 8-bit RGB, with the bounds of `load_rgb`;
+    UserError names `label`."""
+    limits.IMAGE_BYTES.check(len(data), label, "replace it with a smaller PNG or JPEG")
+    return _open_rgb(io.BytesIO(data), label)
+
+
+def _open_rgb(source: Path | io.BytesIO, label: str) -> Image.Image:
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             width, height = im.size
             max_pixels = limits.IMAGE_PIXELS.value
             if width * height <= max_pixels:
                 im.load()
                 return to_rgb(im)
             if not limits.downscale_images():
-                limits.IMAGE_PIXELS.check(width * height, f"{path} ({width}x{height})",
+                limits.IMAGE_PIXELS.check(width * height, f"{label} ({width}x{height})",
                                           f"scale it down, set {limits.DOWNSCALE_IMAGES_ENV}=1 to have it shrunk")
             target = _fitting_size(width, height, max_pixels)
             im.draft("RGB", target)  # JPEG: decode at 1/2, 1/4 or 1/8 scale where that still covers the target
@@ -64,6 +76,9 @@ def load_rgb(path: str | os.PathLike) -> Image.Image:
             image.thumbnail(target, Image.Resampling.LANCZOS)
             return image
     except Image.DecompressionBombError as e:
-        raise UserError(f"{path}: too large to open safely ({e}); scale it down") from e
+        raise UserError(f"{label}: too large to open safely ({e}); scale it down") from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise UserError(f"{path}: not a readable image ({e}); replace it with a valid PNG or JPEG") from e
+        # Pillow names an in-memory source by its object address: say what it means instead
+        detail = "no image format Pillow knows" if isinstance(e, UnidentifiedImageError) and not isinstance(
+            source, Path) else e
+        raise UserError(f"{label}: not a readable image ({detail}); replace it with a valid PNG or JPEG") from e

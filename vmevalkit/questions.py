@@ -2,7 +2,9 @@
 
 A question folder holds `first_frame.png`, `prompt.txt` and optionally `final_frame.png`,
 `question_metadata.json` and `ground_truth.mp4`. A dataset root holds `<domain>_task/<question_id>/`
-folders; a folder that directly holds question folders is read too (its domain is its own name).
+folders; a folder that directly holds question folders is read too (its domain is its own name). One
+level more is read as a split: `<split>/<task>/<question_id>/` (VBVR-Bench's layout), where the domain is
+the task and the split goes into the question's metadata as `split`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -161,35 +163,65 @@ class QuestionProblem:
     message: str
 
 
+def _subfolders(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _is_split_dir(folder: Path) -> bool:
+    """A folder of task folders (`<task>/<id>/`) rather than of question folders: none of its subfolders is a
+    question, but some subfolder of theirs is."""
+    tasks = _subfolders(folder)
+    return (not any(is_question_dir(t) for t in tasks)
+            and any(is_question_dir(q) for t in tasks for q in _subfolders(t)))
+
+
+def _question_folders(root: Path, problems: list[QuestionProblem]) -> list[tuple[Path, str | None, str | None]]:
+    """(folder, domain, split) for every question folder under `root`, in the layouts the module doc names; a
+    subfolder that leads outside `root` is not even listed but reported in `problems`."""
+    if is_question_dir(root):
+        return [(root, None, None)]
+    folders = []
+    for child in _subfolders(root):
+        try:
+            _refuse_escape(child, root)
+        except QuestionError as e:
+            problems.append(QuestionProblem(child, str(e)))
+            continue
+        if is_question_dir(child):
+            folders.append((child, _domain_of(root.name), None))
+        elif _is_split_dir(child):
+            folders += [(q, _domain_of(task.name), child.name)
+                        for task in _subfolders(child) for q in _subfolders(task)]
+        else:
+            folders += [(q, _domain_of(child.name), None) for q in _subfolders(child)]
+    return folders
+
+
 def scan_questions(root: str | os.PathLike) -> tuple[list[Question], list[QuestionProblem]]:
-    """Read every question under `root` (a dataset root, a `<domain>_task` folder, or one question).
+    """Read every question under `root` (a dataset root, a `<domain>_task` folder, one question, or a folder
+    of splits).
 
     Unreadable questions are returned as problems rather than raised, so one bad folder never
-    stops the others. Questions come back sorted by (domain, id)."""
+    stops the others; so is a question whose key (`<domain>_task/<id>`) another one already has, since both
+    would write to the same output folder. Questions come back sorted by (domain, id)."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: questions folder not found; pass --questions DIR with question folders")
-    questions, problems = [], []
-    if is_question_dir(root):
-        folders = [(root, None)]
-    else:
-        folders = []
-        for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            try:
-                _refuse_escape(child, root)  # not even listed when it leads elsewhere
-            except QuestionError as e:
-                problems.append(QuestionProblem(child, str(e)))
-                continue
-            if is_question_dir(child):
-                folders.append((child, _domain_of(root.name)))
-            else:
-                folders += [(q, _domain_of(child.name)) for q in sorted(child.iterdir())
-                            if q.is_dir() and not q.name.startswith(".")]
-    for folder, domain in folders:
+    questions, problems, seen = [], [], {}
+    for folder, domain, split in _question_folders(root, problems):
         try:
-            questions.append(read_question(folder, domain, root))
+            question = read_question(folder, domain, root)
         except QuestionError as e:
             problems.append(QuestionProblem(folder, str(e)))
+            continue
+        if split is not None and "split" not in question.metadata:
+            question = replace(question, metadata={**question.metadata, "split": split})
+        if question.key in seen:
+            problems.append(QuestionProblem(folder, f"{folder}: same question key {question.key} as "
+                                            f"{seen[question.key]}; pass one of the two folders with --questions"))
+            continue
+        seen[question.key] = folder
+        questions.append(question)
     if not questions and not problems:
         raise UserError(f"{root}: no question folders found (each needs {FIRST_FRAME} and {PROMPT})")
     questions.sort(key=lambda q: (q.domain, q.id))

@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "tasks-<names>; with --suite, suite-<name>; else 'demo')")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--questions", type=Path, metavar="DIR",
-                        help="question folders: a dataset root of <domain>_task/<id>/ or a folder of <id>/ folders")
+                        help="question folders: a dataset root of <domain>_task/<id>/, a folder of <id>/ folders, "
+                        "or a folder of splits <split>/<task>/<id>/ (VBVR-Bench)")
     source.add_argument("--tasks", nargs="+", metavar="NAME", help="generate questions with built-in tasks "
                         "(comma- or space-separated; see `vmevalkit tasks`)")
     source.add_argument("--suite", metavar="NAME", help="generate a named, versioned suite of questions, the same "

@@ -1,4 +1,5 @@
-"""`vmevalkit tasks list` and `vmevalkit tasks generate`: the built-in reasoning tasks."""
+"""`vmevalkit tasks list` and `vmevalkit tasks generate`: the built-in reasoning tasks; `vmevalkit tasks import`
+(in vmevalkit/datasets/command.py): the field's question sets."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from vmevalkit.atomic import make_writable_dir
+from vmevalkit.datasets.command import add_import_parser
 from vmevalkit.errors import UserError
 from vmevalkit.limits import QUESTIONS_PER_TASK, check_count
 
@@ -18,7 +20,8 @@ def _names(value: str) -> list[str]:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("tasks", help="list the built-in tasks or generate question folders")
+    parser = subparsers.add_parser("tasks", help="list the built-in tasks, generate question folders, or import "
+                                   "a question set")
     sub = parser.add_subparsers(dest="tasks_command", metavar="ACTION")
     sub.required = True
     listing = sub.add_parser("list", help="list the built-in tasks, their versions and difficulties")
@@ -35,6 +38,7 @@ def register(subparsers) -> None:
     gen.add_argument("--suite", default=None, help="generate a named suite instead (see `vmevalkit tasks suites`)")
     gen.add_argument("--out", type=Path, required=True, help="folder to write <task>_task/<id>/ folders into")
     gen.set_defaults(func=generate)
+    add_import_parser(sub)
 
 
 def list_tasks(args: argparse.Namespace) -> int:
