@@ -6,15 +6,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+import hosted_fakes as fakes
 import numpy as np
 from PIL import Image
 
-import hosted_fakes as fakes
 from vmevalkit.geometry import Fit
 from vmevalkit.models import check_environment, get_spec, resolve_settings
 from vmevalkit.questions import Question
@@ -142,7 +142,7 @@ BY_NAME = {c.name: c for c in CASES}
 def serve(case: Case, video: bytes, script: fakes.Script, monkeypatch):
     """The case's fake server, with the key variables and VMEVALKIT_<PROVIDER>_BASE_URL pointing at it."""
     keys = list(case.keys.values())
-    kwargs = {"secret": keys[1]} if case.fake is fakes.FakeKling else {}
+    kwargs = {"secret": keys[1]} if issubclass(case.fake, fakes.FakeKling) else {}
     with case.fake(video, script, key=keys[0] if keys else "", **kwargs) as fake:
         for name, value in case.keys.items():
             monkeypatch.setenv(name, value)

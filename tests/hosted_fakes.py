@@ -58,7 +58,7 @@ class FakeProvider:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _any(self):  # noqa: N802
+            def _any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 status, headers, payload = fake.handle(self.command, self.path, dict(self.headers),
                                                        self.rfile.read(length) if length else b"")
@@ -71,7 +71,7 @@ class FakeProvider:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = _any  # noqa: N815
+            do_GET = do_POST = do_PUT = _any
 
             def log_message(self, *args):
                 pass
@@ -87,7 +87,7 @@ class FakeProvider:
     def base_url(self) -> str:
         return self.root + self.base_path
 
-    def __enter__(self) -> "FakeProvider":
+    def __enter__(self) -> FakeProvider:
         self.thread.start()
         return self
 
@@ -125,7 +125,7 @@ class FakeProvider:
     # --- the shared script --------------------------------------------------------------------------------
     def handle(self, method: str, raw_path: str, headers: dict, body: bytes):
         parts = urlsplit(raw_path)
-        path = parts.path[len(self.base_path):] if parts.path.startswith(self.base_path) else parts.path
+        path = parts.path.removeprefix(self.base_path)
         with self._lock:
             self.requests.append({"method": method, "path": path, "query": parse_qs(parts.query),
                                   "headers": headers, "body": body, "at": time.monotonic()})
@@ -221,9 +221,9 @@ class FakeGemini(FakeProvider):
         return {"name": jid, "done": True, "error": {"code": 13, "message": message}}
 
     def refused(self, jid):
+        reason = "The image could not be used: it violates the usage guidelines."
         return {"name": jid, "done": True, "response": {"generateVideoResponse": {
-            "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": ["The image could not be used: it violates the "
-                                                                    "usage guidelines."]}}}
+            "raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [reason]}}}
 
 
 def kling_token_ok(token: str, access: str, secret: str) -> bool:

@@ -5,9 +5,9 @@ finishes, malformed JSON, a 404 on download, a refused key; and that reruns neve
 import json
 
 import pytest
-
 from hosted_cases import CASES, build, generate, ledger_records, question, serve
 from hosted_fakes import VIDEO_FPS, VIDEO_FRAMES, VIDEO_SIZE, Script, make_mp4
+
 from vmevalkit.models.api.errors import HostedError
 
 pytestmark = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -70,7 +70,7 @@ def test_a_refusal_is_recorded_and_never_asked_again(case, video, tmp_path, monk
 def test_a_job_that_never_finishes_times_out_and_a_rerun_polls_the_same_job(case, video, tmp_path, monkeypatch):
     with serve(case, video, Script(outcome="never"), monkeypatch) as fake:
         error = _fails(build(case, fake, tmp_path, poll_timeout=0.15), "timeout")
-        assert "poll_timeout" in str(error) and fake.polls >= 2
+        assert "poll_timeout" in str(error) and fake.polls >= 1
         fake.script.outcome = "succeed"
         made = generate(build(case, fake, tmp_path))  # a new process would build the model anew
         assert fake.creates == 1 and made.info["resumed"] is True and made.num_frames == VIDEO_FRAMES

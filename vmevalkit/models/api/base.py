@@ -22,7 +22,15 @@ from PIL import Image
 from vmevalkit.atomic import write_bytes
 from vmevalkit.errors import JSONFileError, UserError
 from vmevalkit.models.api.budget import Budget
-from vmevalkit.models.api.errors import AUTH, INVALID_REQUEST, PROVIDER_ERROR, REFUSED, TIMEOUT, HostedError, clip
+from vmevalkit.models.api.errors import (
+    AUTH,
+    INVALID_REQUEST,
+    PROVIDER_ERROR,
+    REFUSED,
+    TIMEOUT,
+    HostedError,
+    clip,
+)
 from vmevalkit.models.api.http import HTTPClient, RetryPolicy, limiter_for, public_url
 from vmevalkit.models.api.ledger import JOBS, VIDEOS, Ledger, job_key, now
 from vmevalkit.models.api.media import Frame, encode_frame
@@ -185,7 +193,7 @@ class HostedModel(VideoModel):
                               f"({self._auth_failure})")
         frame = encode_frame(image, self.max_image_bytes, self.provider)
         job = Job(job_key(self.job_identity(question.prompt, frame, seed)), question.prompt, seed, frame, {})
-        with self._slots, self.ledger.hold(job.key):
+        with self.ledger.hold(job.key), self._slots:  # a call waiting for the same job holds no slot
             try:
                 return self._run(job)
             except HostedError as e:

@@ -17,8 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from vmevalkit.models.api.base import FAILED, RUNNING, SUCCEEDED, HostedModel, Job, Poll, frame_size_for
-from vmevalkit.models.api.errors import AUTH, INVALID_REQUEST, PROVIDER_ERROR, REFUSED, HostedError, clip
-from vmevalkit.models.api.errors import looks_like_refusal
+from vmevalkit.models.api.errors import (
+    AUTH,
+    INVALID_REQUEST,
+    PROVIDER_ERROR,
+    REFUSED,
+    HostedError,
+    clip,
+    looks_like_refusal,
+)
 
 # google.rpc status codes of a failed operation -> failure kind
 _RPC_KINDS = {3: INVALID_REQUEST, 7: AUTH, 16: AUTH, 9: INVALID_REQUEST, 11: INVALID_REQUEST}

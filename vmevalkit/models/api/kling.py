@@ -24,8 +24,15 @@ import time
 from typing import Any
 
 from vmevalkit.models.api.base import FAILED, RUNNING, SUCCEEDED, HostedModel, Job, Poll
-from vmevalkit.models.api.errors import AUTH, INVALID_REQUEST, PROVIDER_ERROR, REFUSED, HostedError, clip
-from vmevalkit.models.api.errors import looks_like_refusal
+from vmevalkit.models.api.errors import (
+    AUTH,
+    INVALID_REQUEST,
+    PROVIDER_ERROR,
+    REFUSED,
+    HostedError,
+    clip,
+    looks_like_refusal,
+)
 from vmevalkit.secrets import register_secret
 
 TOKEN_SECONDS = 1800

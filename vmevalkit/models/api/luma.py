@@ -22,8 +22,15 @@ from __future__ import annotations
 from typing import Any
 
 from vmevalkit.models.api.base import FAILED, RUNNING, SUCCEEDED, HostedModel, Job, Poll, frame_size_for
-from vmevalkit.models.api.errors import AUTH, INVALID_REQUEST, PROVIDER_ERROR, REFUSED, HostedError, clip
-from vmevalkit.models.api.errors import looks_like_refusal
+from vmevalkit.models.api.errors import (
+    AUTH,
+    INVALID_REQUEST,
+    PROVIDER_ERROR,
+    REFUSED,
+    HostedError,
+    clip,
+    looks_like_refusal,
+)
 from vmevalkit.models.api.media import make_uploader
 
 # Agents API failure codes -> failure kinds (content_moderated is a refusal; budget_exhausted needs the account)

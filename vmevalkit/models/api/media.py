@@ -97,17 +97,22 @@ def _put_uploader(folder: str) -> Uploader:
     parts = urllib.parse.urlsplit(folder)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HostedError(INVALID_REQUEST, f"uploader put:{public_url(folder)}: give an http(s) folder URL")
-    register_secret(parts.password)
-    if not folder.endswith("/"):
-        folder += "/"
-    client = HTTPClient("upload", folder, auth=dict, policy=RetryPolicy(), limiter=limiter_for("upload", 10.0),
-                        timeout=120.0)
+    headers = {}
+    if parts.username is not None:  # sent as a header: a URL with a password would reach httpx's request log
+        token = base64.b64encode(f"{urllib.parse.unquote(parts.username)}:"
+                                 f"{urllib.parse.unquote(parts.password or '')}".encode()).decode()
+        register_secret(parts.password)
+        register_secret(token)
+        headers["Authorization"] = f"Basic {token}"
+    folder = public_url(folder).rstrip("/") + "/"
+    client = HTTPClient("upload", folder, auth=lambda: headers, policy=RetryPolicy(),
+                        limiter=limiter_for("upload", 10.0), timeout=120.0)
 
     def upload(frame: Frame) -> str:
         name = frame.sha256 + frame.extension
         client.content(name, method="PUT", content=frame.data, headers={"Content-Type": frame.mime},
                        not_found=INVALID_REQUEST)
-        return public_url(folder) + name
+        return folder + name
 
     return upload
 

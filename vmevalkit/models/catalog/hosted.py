@@ -41,6 +41,10 @@ def _validate(model_id: str, allowed: Mapping[str, tuple], settings: dict[str, A
             problems.append(f"{key} must be one of {', '.join(map(str, values))} (got {settings.get(key)!r})")
     if problems:
         raise UserError(f"{model_id}: " + "; ".join(problems) + "; change it with --set key=value")
+    if settings.get("uploader"):  # checked (and its password registered as a secret) before any work
+        from vmevalkit.models.api.media import make_uploader
+
+        make_uploader(settings["uploader"])
 
 
 def _hosted(id: str, provider: str, module: str, cls: str, provider_model: str, defaults: dict[str, Any],
