@@ -161,6 +161,15 @@ class HostedModel(VideoModel):
         assert poll.video_url
         return self.http.content(poll.video_url)
 
+    def need(self, reply: Any, field: str, what: str, *, ambiguous: bool = False) -> Any:
+        """`reply[field]` of a JSON object reply, or a provider_error saying that the `what` reply lacks it
+        (`ambiguous` for a create: the job may exist)."""
+        value = reply.get(field) if isinstance(reply, dict) else None
+        if value is None or value == "":
+            raise HostedError(PROVIDER_ERROR, f"{self.id}: the {what} reply has no {field}: {clip(reply)}",
+                              ambiguous=ambiguous)
+        return value
+
     # --- the shared flow ---------------------------------------------------------------------------------
 
     @property

@@ -18,7 +18,7 @@ from typing import Any
 
 from vmevalkit.errors import UserError
 from vmevalkit.models.api.base import FAILED, RUNNING, SUCCEEDED, HostedModel, Job, Poll, frame_size_for
-from vmevalkit.models.api.errors import INVALID_REQUEST, PROVIDER_ERROR, REFUSED, HostedError, clip
+from vmevalkit.models.api.errors import INVALID_REQUEST, REFUSED, clip
 
 REFUSAL_TYPES = {"content_policy_violation"}
 
@@ -79,13 +79,11 @@ class FalModel(HostedModel):
 
     def create(self, job: Job) -> str:
         reply = self.http.json("POST", self.provider_model, json=self.inputs(job), idempotent=False)
-        if not isinstance(reply, dict) or not reply.get("request_id"):
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: the submit reply has no request_id: {clip(reply)}",
-                              ambiguous=True)
-        base = f"{self.http.base_url}/{'/'.join(self.provider_model.split('/')[:2])}/requests/{reply['request_id']}"
+        request_id = str(self.need(reply, "request_id", "submit", ambiguous=True))
+        base = f"{self.http.base_url}/{'/'.join(self.provider_model.split('/')[:2])}/requests/{request_id}"
         job.state["status_url"] = self.http.rebase(reply.get("status_url") or base + "/status")
         job.state["response_url"] = self.http.rebase(reply.get("response_url") or base)
-        return str(reply["request_id"])
+        return request_id
 
     def poll(self, job: Job) -> Poll:
         status_reply = self.http.json("GET", job.state["status_url"])

@@ -83,11 +83,7 @@ class VeoModel(HostedModel):
                                                                 "mimeType": job.frame.mime}}],
                 "parameters": parameters}
         reply = self.http.json("POST", f"models/{self.provider_model}:predictLongRunning", json=body, idempotent=False)
-        name = reply.get("name") if isinstance(reply, dict) else None
-        if not isinstance(name, str) or not name:
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: the create reply has no operation name: {clip(reply)}",
-                              ambiguous=True)
-        return name
+        return str(self.need(reply, "name", "create", ambiguous=True))
 
     def poll(self, job: Job) -> Poll:
         op = self.http.json("GET", job.id)

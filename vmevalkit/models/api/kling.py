@@ -105,14 +105,11 @@ class KlingModel(HostedModel):
         return None, message
 
     def _data(self, reply: Any, what: str, *, ambiguous: bool = False) -> dict[str, Any]:
+        """The `data` of a reply whose `code` is 0 (a non-zero code in a 2xx reply fails like an error reply)."""
         if isinstance(reply, dict) and reply.get("code") not in (0, None):
             kind, message = self.classify(200, reply) or (None, clip(reply))
             raise HostedError(kind or PROVIDER_ERROR, f"{self.id}: {what}: {message}")
-        data = reply.get("data") if isinstance(reply, dict) else None
-        if not isinstance(data, dict):
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: {what}: no data in the reply: {clip(reply)}",
-                              ambiguous=ambiguous)
-        return data
+        return self.need(reply, "data", what, ambiguous=ambiguous)
 
     def _external_id(self, job: Job) -> str:
         return f"vmevalkit-{job.key}-{len(job.record.get('attempts', []))}"
@@ -128,11 +125,7 @@ class KlingModel(HostedModel):
             body["cfg_scale"] = float(s.get("cfg_scale", 0.5))  # "Kling-v2.x model does not support this"
         data = self._data(self.http.json("POST", "v1/videos/image2video", json=body, idempotent=False), "create",
                           ambiguous=True)
-        task_id = data.get("task_id")
-        if not task_id:
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: the create reply has no task_id: {clip(data)}",
-                              ambiguous=True)
-        return str(task_id)
+        return str(self.need(data, "task_id", "create", ambiguous=True))
 
     def find(self, job: Job) -> str | None:
         try:

@@ -27,7 +27,6 @@ from vmevalkit.models.api.errors import (
     INVALID_REQUEST,
     PROVIDER_ERROR,
     REFUSED,
-    HostedError,
     clip,
     looks_like_refusal,
 )
@@ -48,11 +47,8 @@ class _LumaModel(HostedModel):
     def frame_size(self, settings: dict[str, Any]) -> tuple[int, int]:
         return frame_size_for(settings["aspect_ratio"], settings["resolution"])
 
-    def _id_of(self, reply: Any) -> str:
-        gen_id = reply.get("id") if isinstance(reply, dict) else None
-        if not gen_id:
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: the create reply has no id: {clip(reply)}", ambiguous=True)
-        return str(gen_id)
+    def _create(self, path: str, body: dict[str, Any]) -> str:
+        return str(self.need(self.http.json("POST", path, json=body, idempotent=False), "id", "create", ambiguous=True))
 
 
 class DreamMachineModel(_LumaModel):
@@ -72,7 +68,7 @@ class DreamMachineModel(_LumaModel):
         body = {"model": self.provider_model, "prompt": job.prompt, "aspect_ratio": s["aspect_ratio"],
                 "resolution": s["resolution"], "duration": f"{int(s['duration'])}s", "loop": False,
                 "keyframes": {"frame0": {"type": "image", "url": job.state.get("image_url") or job.frame.data_uri}}}
-        return self._id_of(self.http.json("POST", "generations/video", json=body, idempotent=False))
+        return self._create("generations/video", body)
 
     def poll(self, job: Job) -> Poll:
         gen = self.http.json("GET", f"generations/{job.id}")
@@ -97,7 +93,7 @@ class AgentsModel(_LumaModel):
         body = {"model": self.provider_model, "type": "video", "prompt": job.prompt, "aspect_ratio": s["aspect_ratio"],
                 "video": {"resolution": s["resolution"], "duration": f"{int(s['duration'])}s",
                           "start_frame": {"data": job.frame.base64, "media_type": job.frame.mime}}}
-        return self._id_of(self.http.json("POST", "generations", json=body, idempotent=False))
+        return self._create("generations", body)
 
     def poll(self, job: Job) -> Poll:
         gen = self.http.json("GET", f"generations/{job.id}")

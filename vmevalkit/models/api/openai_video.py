@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from vmevalkit.models.api.base import FAILED, RUNNING, SUCCEEDED, HostedModel, Job, Poll
-from vmevalkit.models.api.errors import PROVIDER_ERROR, REFUSED, HostedError, clip, looks_like_refusal
+from vmevalkit.models.api.errors import REFUSED, clip, looks_like_refusal
 
 SIZES = ("1280x720", "720x1280", "1792x1024", "1024x1792")
 SECONDS = (4, 8, 12)
@@ -52,9 +52,7 @@ class OpenAIVideoModel(HostedModel):
                   "size": s["size"]}
         files = {"input_reference": (f"first_frame{job.frame.extension}", job.frame.data, job.frame.mime)}
         video = self.http.json("POST", "videos", data=fields, files=files, idempotent=False)
-        if not isinstance(video, dict) or not video.get("id"):
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: the create reply has no id: {clip(video)}", ambiguous=True)
-        return str(video["id"])
+        return str(self.need(video, "id", "create", ambiguous=True))
 
     def poll(self, job: Job) -> Poll:
         video = self.http.json("GET", f"videos/{job.id}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from vmevalkit.models.api.base import FAILED, RUNNING, SUCCEEDED, HostedModel, Job, Poll
-from vmevalkit.models.api.errors import INVALID_REQUEST, PROVIDER_ERROR, REFUSED, HostedError, clip
+from vmevalkit.models.api.errors import INVALID_REQUEST, PROVIDER_ERROR, REFUSED, clip
 
 API_VERSION = "2024-11-06"
 RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
@@ -43,10 +43,7 @@ class RunwayModel(HostedModel):
         body = {"model": self.provider_model, "promptImage": job.frame.data_uri, "promptText": job.prompt,
                 "ratio": s["ratio"], "duration": int(s["duration"]), "seed": job.seed % SEED_RANGE}
         reply = self.http.json("POST", "v1/image_to_video", json=body, idempotent=False)
-        task_id = reply.get("id") if isinstance(reply, dict) else None
-        if not task_id:
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: the create reply has no id: {clip(reply)}", ambiguous=True)
-        return str(task_id)
+        return str(self.need(reply, "id", "create", ambiguous=True))
 
     def poll(self, job: Job) -> Poll:
         task = self.http.json("GET", f"v1/tasks/{job.id}")

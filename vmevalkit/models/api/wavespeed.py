@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from vmevalkit.models.api.base import FAILED, RUNNING, SUCCEEDED, HostedModel, Job, Poll
-from vmevalkit.models.api.errors import PROVIDER_ERROR, REFUSED, HostedError, clip, looks_like_refusal
+from vmevalkit.models.api.errors import REFUSED, clip, looks_like_refusal
 
 
 class WaveSpeedModel(HostedModel):
@@ -30,34 +30,23 @@ class WaveSpeedModel(HostedModel):
     def frame_size(self, settings: dict[str, Any]) -> tuple[int, int]:
         return int(settings["width"]), int(settings["height"])
 
-    def _data(self, reply: Any, what: str, *, ambiguous: bool = False) -> dict[str, Any]:
-        data = reply.get("data") if isinstance(reply, dict) else None
-        if not isinstance(data, dict):
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: {what}: no data in the reply: {clip(reply)}",
-                              ambiguous=ambiguous)
-        return data
-
     def prepare(self, job: Job) -> None:
         if not job.state.get("image_url"):
             files = {"file": (f"first_frame{job.frame.extension}", job.frame.data, job.frame.mime)}
-            data = self._data(self.http.json("POST", "media/upload/binary", files=files), "upload")
-            if not data.get("download_url"):
-                raise HostedError(PROVIDER_ERROR, f"{self.id}: the upload reply has no download_url: {clip(data)}")
-            job.state["image_url"] = str(data["download_url"])
+            data = self.need(self.http.json("POST", "media/upload/binary", files=files), "data", "upload")
+            job.state["image_url"] = str(self.need(data, "download_url", "upload"))
 
     def create(self, job: Job) -> str:
         inputs = {k: v for k, v in self.request_settings.items() if k not in ("width", "height") and v != ""}
         body = {"image": job.state["image_url"], "prompt": job.prompt, **inputs}
         if self.takes_seed:
             body["seed"] = job.seed
-        data = self._data(self.http.json("POST", self.provider_model, json=body, idempotent=False), "submit",
-                          ambiguous=True)
-        if not data.get("id"):
-            raise HostedError(PROVIDER_ERROR, f"{self.id}: the submit reply has no id: {clip(data)}", ambiguous=True)
-        return str(data["id"])
+        data = self.need(self.http.json("POST", self.provider_model, json=body, idempotent=False), "data", "submit",
+                         ambiguous=True)
+        return str(self.need(data, "id", "submit", ambiguous=True))
 
     def poll(self, job: Job) -> Poll:
-        data = self._data(self.http.json("GET", f"predictions/{job.id}"), "status")
+        data = self.need(self.http.json("GET", f"predictions/{job.id}"), "data", "status")
         status = str(data.get("status"))
         if status in ("created", "processing"):
             return Poll(RUNNING, status)
