@@ -71,6 +71,24 @@ def test_the_prefixes_make_specs_and_refuse_what_is_not_an_endpoint():
         resolve_settings(get_spec("runway-gen45"), {"concurrency": "0"})
 
 
+def test_vmevalkit_models_names_the_keys_the_prefixes_and_no_weights(capsys):
+    from vmevalkit.cli import main
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "needs the environment variable(s): KLING_ACCESS_KEY, KLING_SECRET_KEY" in out
+    assert "fal:<a fal endpoint id" in out and "openai-video:<<base_url>#<model>" in out
+    kling_row = next(line for line in out.splitlines() if line.startswith("kling-v2-6 "))
+    assert "not needed" in kling_row and "hosted: Kling" in kling_row
+
+
+def test_frame_sizes_follow_aspect_ratio_and_resolution():
+    from vmevalkit.models.api.base import frame_size_for
+
+    assert frame_size_for("16:9", "720p") == (1280, 720) and frame_size_for("9:16", "1080p") == (1080, 1920)
+    assert frame_size_for("21:9", "720p") == (1680, 720) and frame_size_for("16:9", "4k") == (3840, 2160)
+
+
 def test_retry_after_reads_seconds_milliseconds_and_http_dates():
     now = datetime(2026, 12, 1, 12, 0, 0, tzinfo=timezone.utc)
     later = (now + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")

@@ -77,7 +77,8 @@ class Job:
 def frame_size_for(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     """(width, height) of a frame with `aspect_ratio` ("16:9") whose short side is `resolution` ("720p")."""
     w, h = (int(v) for v in aspect_ratio.split(":"))
-    short = int(resolution.rstrip("pP")) if resolution[:-1].isdigit() else 2160 if resolution.lower() == "4k" else 720
+    name = resolution.lower()
+    short = 2160 if name == "4k" else int(name[:-1]) if name.endswith("p") and name[:-1].isdigit() else 720
     if w >= h:
         return 2 * round(short * w / h / 2), short
     return short, 2 * round(short * h / w / 2)
