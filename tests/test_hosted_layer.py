@@ -1,6 +1,6 @@
 """The shared layer of the hosted models: the registry entries, retries and Retry-After, threads against the
-concurrency and rate limits, the ledger (written before the create, recovering a lost create reply), the
-budget, the price table and the user's price file, the first frame's encoding, and the key's whereabouts."""
+concurrency and rate limits, the ledger (written before the create, recovering a lost create reply), what a
+call spent, the price table and the user's price file, the first frame's encoding, and the key's whereabouts."""
 
 import json
 import threading
@@ -15,7 +15,6 @@ from PIL import Image
 
 from vmevalkit.errors import UserError
 from vmevalkit.models import check_environment, get_spec, list_models, resolve_settings
-from vmevalkit.models.api.budget import Budget, BudgetExceeded
 from vmevalkit.models.api.errors import HostedError
 from vmevalkit.models.api.http import retry_after
 from vmevalkit.models.api.media import encode_frame
@@ -200,20 +199,14 @@ def test_a_broken_ledger_record_stops_the_item_instead_of_paying_again(video, tm
         assert fake.creates == 1
 
 
-def test_the_budget_stops_creates_but_not_resumes(video, tmp_path, monkeypatch):
+def test_a_call_reports_what_it_spent_and_a_resumed_job_costs_nothing(video, tmp_path, monkeypatch):
     case = BY_NAME["runway"]  # runway-gen4-turbo: $0.05/s x 5 s = $0.25 a video
     with serve(case, video, Script(), monkeypatch) as fake:
         model = build(case, fake, tmp_path)
-        model.budget = Budget(0.30)
-        generate(model, question(0))
-        with pytest.raises(BudgetExceeded, match="over --max-cost"):
-            generate(model, question(1))
-        assert fake.creates == 1 and model.budget.refused == 1
-        again = generate(model, question(0))  # already paid for: no budget needed
-        assert again.info["resumed"] is True and model.budget.spent == pytest.approx(0.25)
-        unknown = Budget(10.0)
-        with pytest.raises(BudgetExceeded, match="no price is known"):
-            unknown.reserve("fal-x", None)
+        first = generate(model)
+        again = generate(build(case, fake, tmp_path))  # a rerun: the job is in the ledger
+    assert first.info["cost_usd"] == first.info["cost_estimate_usd"] == pytest.approx(0.25)
+    assert again.info["cost_usd"] == 0.0 and again.info["resumed"] is True and fake.creates == 1
 
 
 def test_prices_by_setting_and_a_user_price_file(tmp_path, monkeypatch):

@@ -51,7 +51,7 @@ class ModelSpec:
     reference: str | None = None  # what the user typed when it differs from the id (e.g. diffusers:org/repo)
     inputs: tuple[str, ...] | None = None  # what the model sees: "image", "prompt" (None: from the kind)
     env_vars: tuple[str, ...] = ()  # environment variables the model needs (API keys), checked before any work
-    price: Callable[[dict[str, Any]], float | None] | None = None  # estimated USD per item for given settings
+    price: Callable[[dict[str, Any]], float | None] | None = None  # estimated USD per item for these settings
 
     def __post_init__(self) -> None:
         if not _ID_RE.match(self.id):

@@ -2,8 +2,9 @@
 
 `generate` encodes the first frame, keys the job by what is asked (vmevalkit.models.api.ledger), and then:
 a job downloaded before is decoded from the workdir (no request); a job created before is polled and
-downloaded; otherwise the estimated cost is reserved against the run's budget, the record is written as
-"creating", the create request is sent, and the job id is recorded the moment it comes back. A provider module
+downloaded; otherwise the record is written as "creating", the create request is sent, and the job id is
+recorded the moment it comes back. The returned Video's info says what the call cost (`cost_usd`: the
+estimate for a job it created, 0 for one an earlier run paid for), which the runner's --max-cost uses. A provider module
 subclasses HostedModel and implements `create`, `poll` and, where needed, `auth_headers`, `classify`,
 `prepare` (uploads), `find` (recovering a job whose create reply was lost), `download` and `frame_size`."""
 
@@ -21,7 +22,6 @@ from PIL import Image
 
 from vmevalkit.atomic import write_bytes
 from vmevalkit.errors import JSONFileError, UserError
-from vmevalkit.models.api.budget import Budget
 from vmevalkit.models.api.errors import (
     AUTH,
     INVALID_REQUEST,
@@ -122,7 +122,6 @@ class HostedModel(VideoModel):
             policy=RetryPolicy(attempts=int(ops["retries"]) + 1, backoff=float(ops["retry_backoff"])),
             limiter=limiter_for(self.provider, float(ops["rate_limit"])), timeout=float(ops["request_timeout"]),
             classify=self.classify, headers=self.extra_headers())
-        self.budget: Budget | None = None  # the runner sets it for --max-cost
         self._slots = threading.BoundedSemaphore(max(1, int(ops["concurrency"])))
         self._auth_failure: str | None = None
         self._ledger: Ledger | None = None
@@ -266,9 +265,6 @@ class HostedModel(VideoModel):
                 self.ledger.note(rec, "submitted", f"job {found}, found again after an interrupted create")
                 return
             rec["possible_duplicate"] = True
-        cost = rec["cost_estimate_usd"]
-        if self.budget is not None:
-            self.budget.reserve(self.id, cost)
         try:
             self.prepare(job)
             self.ledger.note(rec, "creating", "possibly a second create: an earlier one got no reply"
@@ -276,8 +272,6 @@ class HostedModel(VideoModel):
             job_id = self.create(job)
         except HostedError as e:
             if not e.ambiguous:  # the provider made no job: nothing was paid
-                if self.budget is not None:
-                    self.budget.release(cost)
                 self.ledger.note(rec, REFUSED if e.kind == REFUSED else "rejected", str(e))
             raise
         rec["job_id"] = job_id
@@ -341,6 +335,7 @@ class HostedModel(VideoModel):
             "provider": self.provider, "provider_model": self.provider_model, "job_id": rec["job_id"],
             "job_key": job.key, "ledger": f"{JOBS}/{job.key}.json", "resumed": resumed,
             "status_history": rec["history"], "cost_estimate_usd": rec["cost_estimate_usd"],
+            "cost_usd": 0.0 if resumed else rec["cost_estimate_usd"],  # what this call spent (the runner's budget)
             "returned_video": {"fps": video.fps, "num_frames": video.num_frames, "width": video.size[0],
                                "height": video.size[1], **{k: v for k, v in rec.get("video", {}).items() if k != "file"}},
             "first_frame": job.frame.describe(), "seed_sent": self.takes_seed, "prompt_rewriting": self.prompt_rewriting,
