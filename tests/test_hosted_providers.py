@@ -40,7 +40,7 @@ def test_429_then_success_honours_retry_after_and_sends_the_documented_request(c
     assert info["job_id"].endswith("job1") and info["resumed"] is False and info["provider"] == model.provider
     statuses = [h["status"] for h in info["status_history"]]
     assert statuses[:2] == ["creating", "submitted"] and "running" in statuses and statuses[-1] == "downloaded"
-    assert info["first_frame"]["width"], info["first_frame"]["height"] == (model.resolution or (64, 48))
+    assert (info["first_frame"]["width"], info["first_frame"]["height"]) == (model.resolution or (64, 48))
     [record] = ledger_records(tmp_path)
     assert record["status"] == "downloaded" and record["job_id"] == info["job_id"]
     assert record["request"]["first_frame"] == info["first_frame"] and len(json.dumps(record)) < 4000  # no bytes
