@@ -52,7 +52,8 @@ class ModelSpec:
     inputs: tuple[str, ...] | None = None  # what the model sees: "image", "prompt" (None: from the kind)
     env_vars: tuple[str, ...] = ()  # environment variables the model needs (API keys), checked before any work
     price: Callable[[dict[str, Any]], float | None] | None = None  # estimated USD per item for these settings
-    gpus: float | None = None  # GPUs one loaded copy needs (Ray); None: 1 for non-controls on a GPU cluster
+    gpus: float | None = None  # GPUs one loaded copy needs (Ray); None: 1 for local models on a GPU run
+    remote: bool = False  # the model runs elsewhere (a hosted API): no device or GPU is needed for it
     runtime_settings: tuple[str, ...] = ()  # settings that never change the video (e.g. concurrency): kept out
     #                                         of the result key, so changing them reuses finished items
 
@@ -235,7 +236,7 @@ def build_model(spec: ModelSpec, *, device: str = "auto", dtype: str | None = No
     check_environment(spec)
     if dtype is not None and dtype not in DTYPES:
         raise UserError(f"--dtype {dtype}: choose one of {', '.join(DTYPES)}")
-    resolved_device = "cpu" if spec.kind == "control" else resolve_device(device)
+    resolved_device = "cpu" if spec.kind == "control" or spec.remote else resolve_device(device)
     weights = find_weights(spec.id, spec.weights, cache_dir) if spec.weights else None
     model = spec.build(spec, settings, resolved_device, None if dtype in (None, "auto") else dtype, weights)
     model.id = spec.id

@@ -75,7 +75,7 @@ def item_metadata(experiment: str, spec: ModelSpec, described: dict[str, Any], s
                   versions: dict[str, Any]) -> dict[str, Any]:
     """The record of how an item is made; `described` is the loaded model's describe()."""
     q = item.question
-    device = device if spec.kind != "control" else "cpu"
+    device = "cpu" if spec.kind == "control" or spec.remote else device
     return {
         "status": "running",
         "model": spec.id,

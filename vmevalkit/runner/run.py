@@ -96,7 +96,7 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     for spec in specs:
         check_weights(spec.id, opts.cache_dir)
         check_environment(spec.id)
-    device = resolve_device(opts.device) if any(s.kind != "control" for s in specs) else "cpu"
+    device = resolve_device(opts.device) if any(s.kind != "control" and not s.remote for s in specs) else "cpu"
     if opts.threads is not None:
         import torch
 

@@ -100,8 +100,8 @@ class _Pool:
 
 def _resources(ctx: RunContext, work: ModelWork, resources: dict[str, float]) -> dict[str, float]:
     spec = work.spec
-    gpu_default = (spec.gpus if spec.gpus is not None else 1.0) if spec.kind != "control" and \
-        ctx.device.startswith("cuda") else 0.0
+    local = spec.kind != "control" and not spec.remote
+    gpu_default = (spec.gpus if spec.gpus is not None else 1.0) if local and ctx.device.startswith("cuda") else 0.0
     return {"num_gpus": float(resources.get("gpus", gpu_default)), "num_cpus": float(resources.get("cpus", 1.0))}
 
 
