@@ -94,8 +94,9 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     overrides, resources = split_resources(opts)
     settings = settings_per_model(specs, overrides)
     for spec in specs:
-        check_weights(spec.id, opts.cache_dir)
-        check_environment(spec.id)
+        check_weights(spec, opts.cache_dir)
+        if not opts.dry_run:  # a plan needs no key: it sends nothing
+            check_environment(spec)
     device = resolve_device(opts.device) if any(s.kind != "control" and not s.remote for s in specs) else "cpu"
     if opts.threads is not None:
         import torch
