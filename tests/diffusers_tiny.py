@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from diffusers import ConfigMixin, ModelMixin
 
 WORDS = ("walk the red dot to green flag fill every empty box with missing digit a of in on and move "
          "system user assistant describe video image").split()
@@ -42,6 +43,24 @@ SPECIAL_ID = {t: 4 + i for i, t in enumerate(SPECIAL)}
 # A Qwen-style chat template for the tiny HunyuanVideo 1.5 text encoder (its pipeline formats prompts as chats).
 CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['content'] }} <|im_end|> {% endfor %}"
                  "{% if add_generation_prompt %}<|im_start|> assistant {% endif %}")
+
+
+def _chat_template_cropped_at(tokenizer, pipeline_class) -> str:
+    """CHAT_TEMPLATE with the system turn padded so that, as with the real Qwen tokenizer, the user's prompt
+    starts right where the pipeline crops the encoded chat (its `crop_start`); else the crop eats the prompt."""
+    import inspect
+
+    from diffusers.pipelines.hunyuan_video1_5.pipeline_hunyuan_video1_5_image2video import format_text_input
+
+    defaults = inspect.signature(pipeline_class._get_mllm_prompt_embeds).parameters
+    tokenizer.chat_template = CHAT_TEMPLATE
+    chat = format_text_input(["walk"], defaults["system_message"].default)
+    ids = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
+    ids = ids[0] if isinstance(ids[0], list) else ids
+    before_prompt = ids.index(tokenizer.convert_tokens_to_ids("walk"))
+    padding = " <pad>" * max(0, defaults["crop_start"].default - before_prompt)
+    return CHAT_TEMPLATE.replace("{{ m['content'] }}", "{% if m['role'] == 'system' %}" + padding +
+                                 "{% endif %}{{ m['content'] }}", 1)
 
 
 def tiny_t5(umt5: bool = False, d_model: int = 32):
@@ -157,7 +176,7 @@ def cogvideox_i2v():
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=2, attention_head_dim=16, in_channels=8, out_channels=4, time_embed_dim=2,
         text_embed_dim=32, num_layers=1, sample_width=2, sample_height=2, sample_frames=9, patch_size=2,
-        temporal_compression_ratio=4, max_text_seq_length=16, use_rotary_positional_embeddings=True,
+        temporal_compression_ratio=4, max_text_seq_length=226, use_rotary_positional_embeddings=True,
         use_learned_positional_embeddings=True)
     vae = AutoencoderKLCogVideoX(
         in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
@@ -363,7 +382,7 @@ def hunyuan_video_1_5_i2v():
         hidden_size=12, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2, image_size=16,
         patch_size=8)).eval()
     tokenizer = word_tokenizer(max_length=2048)
-    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.chat_template = _chat_template_cropped_at(tokenizer, HunyuanVideo15ImageToVideoPipeline)
     return HunyuanVideo15ImageToVideoPipeline(
         text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer, vae=vae,
         scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), text_encoder_2=tiny_t5(),
@@ -371,9 +390,13 @@ def hunyuan_video_1_5_i2v():
         image_encoder=image_encoder, feature_extractor=SiglipImageProcessor(size={"height": 16, "width": 16}))
 
 
-class PassThroughSafetyChecker(torch.nn.Module):
+class PassThroughSafetyChecker(ModelMixin, ConfigMixin):
     """Stand-in for cosmos_guardrail's CosmosSafetyChecker (whose real models are multi-GB downloads), as in
-    diffusers' own Cosmos tests: every prompt and video passes. Only ever passed in by the tests."""
+    diffusers' own Cosmos tests: every prompt and video passes. Only ever put in place by the tests."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("_where", torch.zeros(1), persistent=False)  # gives the module a device and dtype
 
     def check_text_safety(self, prompt: str) -> bool:
         return True
@@ -393,5 +416,7 @@ BUILDERS: dict[str, Callable] = {
 def save_tiny(family: str, folder: Path) -> Path:
     """Build the tiny pipeline of `family` and `save_pretrained` it into `folder`."""
     pipe = BUILDERS[family]()
+    if family == "cosmos-2-video2world":  # saved without it, as published: the pipeline makes its own on load
+        pipe.register_modules(safety_checker=None)
     pipe.save_pretrained(folder)
     return folder
