@@ -70,10 +70,13 @@ class DiffusersModel(VideoModel):
         import diffusers
         import torch
 
+        from packaging.version import Version
+
         pipeline_class = getattr(diffusers, family.pipeline)
         loading_dtype = torch_dtype(settings["dtype"], dtype, device)
+        dtype_argument = "dtype" if Version(diffusers.__version__) >= Version("0.40.0") else "torch_dtype"
         try:
-            pipe = pipeline_class.from_pretrained(str(source), torch_dtype=loading_dtype, variant=variant)
+            pipe = pipeline_class.from_pretrained(str(source), variant=variant, **{dtype_argument: loading_dtype})
         except ImportError as e:  # a package the pipeline needs (a tokenizer's, Cosmos' guardrail)
             raise UserError(f"{model_id}: loading {family.pipeline} needs a package that is not installed: "
                             f"{str(e).splitlines()[0]}") from e
