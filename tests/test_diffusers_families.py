@@ -154,3 +154,21 @@ def test_bad_sizes_and_frame_counts_stop_before_any_work(family, tiny, questions
     assert code == 2 and "\n" not in err and not any(tmp_path.iterdir())
     assert f"height must be a multiple of {rules.size_multiple}" in err and rules.size_reason in err
     assert ("frames must be" in err) and "--set key=value" in err
+
+
+def test_memory_settings_are_applied_and_recorded(tiny):
+    from vmevalkit.errors import UserError
+
+    model = load_model(f"diffusers:{tiny('wan-2.1-i2v')}", device="cpu",
+                       overrides=_settings("wan-2.1-i2v", dtype="bfloat16", vae_tiling="true", vae_slicing="true"))
+    described = model.describe()
+    assert described["dtype"] == "bfloat16" and described["fp32_components"] == ["vae", "image_encoder"]
+    assert described["vae_tiling"] and model.pipe.vae.use_tiling and model.pipe.vae.use_slicing
+    assert model.pipe.transformer.dtype.is_floating_point and str(model.pipe.transformer.dtype) == "torch.bfloat16"
+    assert str(model.pipe.vae.dtype) == "torch.float32"
+    question = Question(id="q", domain="d", prompt=PROMPT, first_frame=_image(0))
+    assert model.generate(question, question.first_frame.resize(model.resolution), seed=0,
+                          progress=False).num_frames == TINY["wan-2.1-i2v"][2]
+    with pytest.raises(UserError, match=r"offload=model moves weights between the CPU and a GPU.*--set offload=none"):
+        load_model(f"diffusers:{tiny('wan-2.1-i2v')}", device="cpu",
+                   overrides=_settings("wan-2.1-i2v", offload="model"))

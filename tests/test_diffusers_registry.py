@@ -186,6 +186,9 @@ def test_a_hub_repo_id_resolves_from_its_model_index_to_a_readable_slug(registry
     assert spec.reference == "diffusers:stabilityai/stable-video-diffusion-img2vid-xt" and spec.sees == ("image",)
     assert isinstance(spec.weights, weights.SnapshotSpec) and hub.calls[0]["filename"] == "model_index.json"
     assert resolve_settings(spec) == dict(BY_NAME["svd"].defaults)
+    with pytest.raises(WeightsMissingError, match=r"fetch them with: vmevalkit weights download "
+                                                  r"diffusers:stabilityai/stable-video-diffusion-img2vid-xt"):
+        check_weights(spec.id, tmp_path / "empty")
 
 
 def test_a_local_folders_revision_changes_with_its_files(registry, tmp_path):

@@ -176,12 +176,13 @@ def weights_hash(path: Path) -> str:
 
 
 def download(model_id: str, spec: AnyWeightsSpec, cache_dir: str | os.PathLike | None = None, *,
-             force: bool = False) -> Path:
-    """Fetch a model's weights: its snapshot (`download_snapshot`) or its checkpoint file (below)."""
+             force: bool = False, reference: str | None = None) -> Path:
+    """Fetch a model's weights: its snapshot (`download_snapshot`) or its checkpoint file (below). `reference` is
+    what the user typed when it differs from the id (`diffusers:<repo>`), for the rerun command in errors."""
     if isinstance(spec, LocalFolderSpec):
         raise UserError(f"{model_id} loads from {spec.path}, which is already on disk: nothing to download")
     if isinstance(spec, SnapshotSpec):
-        return download_snapshot(model_id, spec, cache_dir, force=force)
+        return download_snapshot(model_id, spec, cache_dir, force=force, reference=reference)
     return download_file(model_id, spec, cache_dir, force=force)
 
 
@@ -225,11 +226,11 @@ def download_file(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike
 
 
 def _hub_failure(model_id: str, what: str, repo_id: str, e: Exception,
-                 cache_dir: str | os.PathLike | None) -> UserError:
+                 cache_dir: str | os.PathLike | None, reference: str | None = None) -> UserError:
     """One clear line for a failed Hub download (network, auth, disk), saying that a rerun resumes."""
     return UserError(f"downloading {what} for {model_id} from {repo_id} failed: {type(e).__name__}: "
                      f"{str(e).splitlines()[0] if str(e) else ''}; check the network (or HF_ENDPOINT / HF_TOKEN) "
-                     f"and rerun `{fetch_command(model_id, cache_dir)}`, which resumes")
+                     f"and rerun `{fetch_command(reference or model_id, cache_dir)}`, which resumes")
 
 
 def snapshot_files(repo_files: list[str], model_index: dict[str, Any], variant: str | None) -> list[str]:
@@ -250,7 +251,7 @@ def snapshot_files(repo_files: list[str], model_index: dict[str, Any], variant: 
 
 
 def download_snapshot(model_id: str, spec: SnapshotSpec, cache_dir: str | os.PathLike | None = None, *,
-                      force: bool = False) -> Path:
+                      force: bool = False, reference: str | None = None) -> Path:
     """Fetch the files of a diffusers repo its pipeline loads (see `snapshot_files`) into the Hugging Face cache
     with `snapshot_download` (which resumes partial files and skips finished ones), and record the commit."""
     from huggingface_hub import HfApi, hf_hub_download, snapshot_download
@@ -272,7 +273,7 @@ def download_snapshot(model_id: str, spec: SnapshotSpec, cache_dir: str | os.Pat
     except UserError:
         raise
     except Exception as e:  # network, auth, disk
-        raise _hub_failure(model_id, "the snapshot", spec.repo_id, e, cache_dir) from e
+        raise _hub_failure(model_id, "the snapshot", spec.repo_id, e, cache_dir, reference) from e
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
     write_json(weights_path(model_id, spec, cache_dir), {
         "model": model_id, "repo_id": spec.repo_id, "revision": spec.revision or "main", "commit": folder.name,

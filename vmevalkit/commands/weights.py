@@ -32,12 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.set_defaults(func=convert)
 
 
-def _weights_spec(model_id: str):
+def _weights_spec(args: argparse.Namespace):
+    """The weights spec of `args.model`; `args.model` becomes the registered id (a `diffusers:<repo>` reference
+    is registered under its slug, which names its weights folder)."""
     from vmevalkit.models import get_spec
 
-    spec = get_spec(model_id)
+    spec = get_spec(args.model)
     if spec.weights is None:
-        raise UserError(f"{model_id} has no weights to download ({spec.description.split('.')[0]})")
+        raise UserError(f"{args.model} has no weights to download ({spec.description.split('.')[0]})")
+    args.reference, args.model = args.model, spec.id
     return spec.weights
 
 
@@ -46,11 +49,11 @@ def download(args: argparse.Namespace) -> int:
 
     from vmevalkit.jsonfile import json_object_or_none
 
-    spec = _weights_spec(args.model)
+    spec = _weights_spec(args)
     if isinstance(spec, weights.SnapshotSpec):
         where = weights.snapshot_cache(args.cache_dir) or "the Hugging Face cache (HF_HOME)"
         print(f"fetching {spec.source} for {args.model} into {where}")
-        folder = weights.download(args.model, spec, args.cache_dir, force=args.force)
+        folder = weights.download(args.model, spec, args.cache_dir, force=args.force, reference=args.reference)
         record = json_object_or_none(weights.weights_path(args.model, spec, args.cache_dir)) or {}
         print(f"{args.model}: {folder} ({len(record.get('files', []))} files, {record.get('size', 0) / 1e9:.2f} GB, "
               f"commit {record.get('commit')})")
@@ -86,7 +89,7 @@ def list_weights(args: argparse.Namespace) -> int:
 def path(args: argparse.Namespace) -> int:
     from vmevalkit import weights
 
-    spec = _weights_spec(args.model)
+    spec = _weights_spec(args)
     found = weights.find_weights(args.model, spec, args.cache_dir)
     if found is None:
         raise UserError(f"{args.model}: no weights at {weights.weights_path(args.model, spec, args.cache_dir)}; "

@@ -152,7 +152,7 @@ def check_weights(model_id: str, cache_dir: str | os.PathLike | None = None) -> 
     if spec.weights is not None and not weights_present(model_id, cache_dir):
         where = weights_path(spec.id, spec.weights, cache_dir)
         fix = ("check the path" if isinstance(spec.weights, LocalFolderSpec) else
-               f"fetch them with: {fetch_command(spec.id, cache_dir)}")
+               f"fetch them with: {fetch_command(spec.reference or spec.id, cache_dir)}")
         raise WeightsMissingError(f"{spec.id} needs its weights ({spec.weights.source}), not found at {where}; "
                                   f"{fix}")
 
