@@ -111,6 +111,10 @@ def test_a_family_runs_end_to_end_through_the_cli(family, tiny, questions, tmp_p
     assert ("prompt" in call) == ("prompt" in spec.sees)
     assert meta["generation"]["generator"]["seed"] == meta["seed"]
     assert meta["settings"]["steps"] == 2 and spec.id.startswith("diffusers-")
+    import torch
+
+    with torch.device("meta"):  # loading left torch's device context intact (VideoCrafter builds on meta)
+        assert torch.linspace(0.0, 1.0, 3).device.type == "meta"
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +152,9 @@ def test_bad_sizes_and_frame_counts_stop_before_any_work(family, tiny, questions
     height, width, frames, _ = TINY[family]
     bad = _settings(family, height=str(height + rules.size_multiple // 2),
                     frames=str(frames + 1) if rules.frames_step > 1 else "1")
-    code = main(["run", "--models", f"diffusers:{tiny(family)}", "--questions", str(questions), "--output-dir",
+    folder = tiny(family)
+    capsys.readouterr()  # what building the tiny pipeline printed
+    code = main(["run", "--models", f"diffusers:{folder}", "--questions", str(questions), "--output-dir",
                  str(tmp_path), "--no-controls", "--device", "cpu", *_sets(bad)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err and not any(tmp_path.iterdir())

@@ -41,6 +41,18 @@ def check_diffusers(model_id: str, family: Family) -> None:
                         f"upgrade it with: pip install -U 'diffusers>={family.since}'")
 
 
+def _keep_torch_factories_on_the_device_context() -> None:
+    """While transformers loads a model it swaps `torch.linspace` for a CPU-pinned wrapper; torch caches its list
+    of factory functions (the ones `with torch.device(...)` redirects) on first use. Filled during that swap, the
+    cache would hold the wrapper, and every later `torch.linspace` under `torch.device("meta")` (the VideoCrafter
+    engine builds on meta) would make CPU tensors. Filling it before any load keeps the real function there."""
+    try:
+        from torch.utils._device import _device_constructors
+    except ImportError:  # a torch without that cache has nothing to protect
+        return
+    _device_constructors()
+
+
 def torch_dtype(setting: str, cli_dtype: str | None, device: str):
     """The dtype to load in: the `dtype` setting, else --dtype, else bfloat16 on CUDA and float32 on the CPU."""
     import torch
@@ -75,6 +87,7 @@ class DiffusersModel(VideoModel):
         pipeline_class = getattr(diffusers, family.pipeline)
         loading_dtype = torch_dtype(settings["dtype"], dtype, device)
         dtype_argument = "dtype" if Version(diffusers.__version__) >= Version("0.40.0") else "torch_dtype"
+        _keep_torch_factories_on_the_device_context()
         try:
             pipe = pipeline_class.from_pretrained(str(source), variant=variant, **{dtype_argument: loading_dtype})
         except ImportError as e:  # a package the pipeline needs (a tokenizer's, Cosmos' guardrail)
