@@ -74,8 +74,9 @@ def list_weights(args: argparse.Namespace) -> int:
         if spec.weights is None:
             continue
         found = weights.find_weights(spec.id, spec.weights, args.cache_dir)
-        state = f"present {found}" if found else f"missing (would go to " \
-            f"{weights.weights_path(spec.id, spec.weights, args.cache_dir)})"
+        where = weights.weights_path(spec.id, spec.weights, args.cache_dir)
+        state = f"present {found}" if found else (f"missing (would go to {where})" if isinstance(
+            spec.weights, weights.WeightsSpec) else f"missing (no finished download recorded at {where})")
         if isinstance(spec.weights, weights.WeightsSpec):
             record = weights.read_record(found) if found else None
             print(f"{spec.id}: {spec.weights.repo_id}/{spec.weights.filename}: {state}"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from packaging.version import Version
 from PIL import Image
 
 from vmevalkit.errors import UserError
@@ -32,8 +33,6 @@ def diffusers_version() -> str | None:
 
 def check_diffusers(model_id: str, family: Family) -> None:
     """Raise UserError when the installed diffusers is missing or older than the family's first release."""
-    from packaging.version import Version
-
     installed = diffusers_version()
     if installed is None or Version(installed) < Version(family.since):
         have = f"diffusers {installed} is installed" if installed else "diffusers is not installed"
@@ -65,8 +64,9 @@ class DiffusersModel(VideoModel):
     """A diffusers image-to-video pipeline of one family, loaded once and called for every question."""
 
     def __init__(self, model_id: str, family: Family, pipe: Any, settings: dict[str, Any], *, reference: str,
-                 source: Path, revision: str | None, device: str) -> None:
+                 source: Path, revision: str | None, device: str, dtype: str) -> None:
         self.id = model_id
+        self.dtype = dtype  # what the pipeline was loaded in (fp32_components aside)
         self.family = family
         self.pipe = pipe
         self._settings = dict(settings)
@@ -79,10 +79,11 @@ class DiffusersModel(VideoModel):
              variant: str | None = None) -> DiffusersModel:
         """Load the pipeline of `family` from the folder `source` and apply the memory and family settings."""
         check_diffusers(model_id, family)
+        if settings["offload"] != "none" and not device.startswith("cuda"):
+            raise UserError(f"{model_id}: offload={settings['offload']} moves weights between the CPU and a GPU, and "
+                            f"the device is {device}; use --set offload=none (or --device cuda)")
         import diffusers
         import torch
-
-        from packaging.version import Version
 
         pipeline_class = getattr(diffusers, family.pipeline)
         loading_dtype = torch_dtype(settings["dtype"], dtype, device)
@@ -97,11 +98,11 @@ class DiffusersModel(VideoModel):
             if getattr(pipe, name, None) is not None:
                 getattr(pipe, name).to(torch.float32)
         model = cls(model_id, family, pipe, settings, reference=reference, source=Path(source), revision=revision,
-                    device=device)
-        model._configure(loading_dtype)
+                    device=device, dtype=str(loading_dtype).removeprefix("torch."))
+        model._configure()
         return model
 
-    def _configure(self, loading_dtype) -> None:
+    def _configure(self) -> None:
         """Family knobs that live on the pipeline (config, scheduler, guider), the VAE options, then the device."""
         pipe, settings = self.pipe, self._settings
         for knob in self.family.config_knobs:
@@ -117,16 +118,12 @@ class DiffusersModel(VideoModel):
                                     f"use --set {setting}=false")
                 getattr(pipe.vae, method)()
         offload = settings["offload"]
-        if offload != "none" and not self.device.startswith("cuda"):
-            raise UserError(f"{self.id}: offload={offload} moves weights between the CPU and a GPU, and the device "
-                            f"is {self.device}; use --set offload=none (or --device cuda)")
         if offload == "model":
             pipe.enable_model_cpu_offload(device=self.device)
         elif offload == "sequential":
             pipe.enable_sequential_cpu_offload(device=self.device)
         else:
             pipe.to(self.device)
-        self.loading_dtype = str(loading_dtype).removeprefix("torch.")
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -139,7 +136,7 @@ class DiffusersModel(VideoModel):
             loaded["guider_guidance_scale"] = pipe.guider.guidance_scale
         return {"backend": "diffusers", "family": self.family.name, "pipeline": type(pipe).__name__,
                 "reference": self.reference, "path": str(self.source), "commit": self.revision,
-                "diffusers": diffusers_version(), "dtype": self.loading_dtype,
+                "diffusers": diffusers_version(), "dtype": self.dtype,
                 "fp32_components": [n for n in self.family.fp32_components if getattr(pipe, n, None) is not None],
                 "offload": self._settings["offload"], "vae_tiling": self._settings["vae_tiling"],
                 "vae_slicing": self._settings["vae_slicing"], "set_at_load": loaded, "sees": list(self.family.sees),
