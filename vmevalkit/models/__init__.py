@@ -18,7 +18,8 @@ from typing import Any
 
 from vmevalkit.errors import UserError, WeightsMissingError
 from vmevalkit.models.base import VideoModel
-from vmevalkit.weights import WeightsSpec, fetch_command, find_weights, weights_path
+from vmevalkit.weights import AnyWeightsSpec, LocalFolderSpec, fetch_command, find_weights, weights_path
+from vmevalkit.weights import weights_revision as _recorded_revision
 
 KINDS = ("i2v", "t2v", "control")
 INPUTS = ("image", "prompt")
@@ -44,7 +45,7 @@ class ModelSpec:
     description: str
     build: Builder
     defaults: Mapping[str, Any] = field(default_factory=dict)  # every setting a user may change with --set
-    weights: WeightsSpec | None = None  # None: nothing to download
+    weights: AnyWeightsSpec | None = None  # None: nothing to download
     untrained: bool = False  # random weights: a smoke test, not a model to rank
     validate: Callable[[dict[str, Any]], None] | None = None  # raises UserError on settings it cannot use
     note: str = ""  # a few words for tables (e.g. a control's bound)
@@ -159,9 +160,17 @@ def check_weights(model: ModelSpec | str, cache_dir: str | os.PathLike | None = 
     spec = _as_spec(model)
     if spec.weights is not None and not weights_present(spec, cache_dir):
         where = weights_path(spec.id, spec.weights, cache_dir)
-        raise WeightsMissingError(f"{spec.id} needs its weights ({spec.weights.filename} from the Hugging Face repo "
-                                  f"{spec.weights.repo_id}), not found at {where}; fetch them with: "
-                                  f"{fetch_command(spec.id, cache_dir)}")
+        fix = ("check the path" if isinstance(spec.weights, LocalFolderSpec) else
+               f"fetch them with: {fetch_command(spec.reference or spec.id, cache_dir)}")
+        raise WeightsMissingError(f"{spec.id} needs its weights ({spec.weights.source}), not found at {where}; "
+                                  f"{fix}")
+
+
+def weights_revision(model_id: str, cache_dir: str | os.PathLike | None = None) -> str | None:
+    """The recorded revision (Hub commit, or a local folder's fingerprint) of a model's weights, without loading
+    anything; None for models without weights or without a record. Part of a result's identity."""
+    spec = get_spec(model_id)
+    return _recorded_revision(spec.id, spec.weights, cache_dir)
 
 
 def check_environment(model: ModelSpec | str) -> None:

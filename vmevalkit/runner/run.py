@@ -18,6 +18,7 @@ from vmevalkit.models import (
     get_spec,
     resolve_device,
     resolve_settings,
+    weights_revision,
 )
 from vmevalkit.questions import QuestionProblem
 from vmevalkit.runner.budget import Budget, item_price
@@ -114,8 +115,9 @@ def run_experiment(opts: RunOptions, out: TextIO | None = None) -> RunResult:
     exp.recover()
     works = []
     for spec in specs:
+        revision = weights_revision(spec.id, opts.cache_dir)  # new weights (a new commit) are a new result
         items = in_shard(plan_items(spec.id, settings[spec.id], questions, opts.seed, opts.fit, opts.samples,
-                                    runtime=spec.runtime_settings), opts.shard)
+                                    revision, spec.runtime_settings), opts.shard)
         pending = [item for item in items if exp.finished(item) is None]
         tally = ModelTally(spec.id, note=spec.label, skipped=len(items) - len(pending))
         works.append(ModelWork(spec, settings[spec.id], pending, tally))
