@@ -83,10 +83,7 @@ def generate_suite(args: argparse.Namespace) -> int:
 
     if args.tasks or args.difficulty:
         raise UserError("--suite fixes the tasks and difficulties; drop --tasks / --difficulty")
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"{args.out}: cannot create the output folder ({e}); choose a writable --out") from e
+    make_writable_dir(args.out, "output folder", "--out")
     found = suite_questions(args.suite, args.out, None)
     print(f"{found.suite['questions']} question folders of suite {args.suite} in {args.out} "
           f"(definition {found.suite['definition_hash']}, questions {found.suite['questions_hash']})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +67,8 @@ def experiment_name(opts: RunOptions) -> str:
     tasks-<names> or demo."""
     if opts.experiment is not None:
         name = opts.experiment
-    elif opts.questions is not None:
-        name = Path(opts.questions).resolve().name
+    elif opts.questions is not None:  # a folder name as it is, its odd characters made '-'
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(opts.questions).resolve().name).strip("-.") or "questions"
     elif opts.suite is not None:
         name = f"suite-{opts.suite}"
     elif opts.tasks:
