@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from vmevalkit.errors import UserError
 from vmevalkit.hashing import sha256_file
@@ -62,9 +62,7 @@ class ItemResult:
     def consistent(self) -> bool | None:
         """Whether the parts the task must leave alone stayed put, by the first scorer (in precedence order)
         that checked it; None where none did."""
-        rank = {kind: i for i, kind in enumerate(SCORER_PRECEDENCE)}
-        checked = sorted((r for r in self.rows.values() if r.get("consistent") is not None),
-                         key=lambda r: (rank.get(scorer_kind(r["scorer"]), len(rank)), r["scorer"]))
+        checked = by_precedence(r for r in self.rows.values() if r.get("consistent") is not None)
         return checked[0]["consistent"] if checked else None
 
 
@@ -81,7 +79,7 @@ class Rate:
     high: float = float("nan")
 
 
-def rate(readings: dict[str, dict[str, list[bool]]], resamples: int, seed: int) -> Rate:
+def question_rate(readings: dict[str, dict[str, list[bool]]], resamples: int, seed: int) -> Rate:
     """The Rate of `readings` {task: {question: [reading of each judged sample]}}."""
     groups = [[sum(r) / len(r) for r in questions.values() if r] for questions in readings.values()]
     counted = sum(len(g) for g in groups)
@@ -155,13 +153,18 @@ def is_control(model: str, metadata: dict[str, Any]) -> bool:
     return model in CONTROL_MODELS or (metadata.get("model_description") or {}).get("kind") == "control"
 
 
+def by_precedence(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` in SCORER_PRECEDENCE order of their scorer's kind (then by name; unknown kinds last)."""
+    rank = {kind: i for i, kind in enumerate(SCORER_PRECEDENCE)}
+    return sorted(rows, key=lambda r: (rank.get(scorer_kind(r["scorer"]), len(rank)), r["scorer"]))
+
+
 def choose_row(rows: dict[str, dict[str, Any]], policy: str = "auto") -> dict[str, Any] | None:
     """The row that decides an item under `policy` (see the module docstring), or None."""
     judged = [r for r in rows.values() if r.get("correct") is not None]
     if policy != "auto":
         judged = [r for r in judged if policy in (r["scorer"], scorer_kind(r["scorer"]))]
-    rank = {kind: i for i, kind in enumerate(SCORER_PRECEDENCE)}
-    judged.sort(key=lambda r: (rank.get(scorer_kind(r["scorer"]), len(rank)), r["scorer"]))
+    judged = by_precedence(judged)
     return judged[0] if judged else None
 
 
@@ -198,8 +201,9 @@ def _readings(items: list[ItemResult], read: Callable[[ItemResult], bool | None]
 
 
 def _cell(model: str, task: str, items: list[ItemResult], resamples: int, seed: int) -> Cell:
-    cell = Cell(model, task, rate(_readings(items, lambda i: i.verdict), resamples, seed),
-                rate(_readings(items, lambda i: i.consistent if i.verdict is not None else None), resamples, seed))
+    cell = Cell(model, task, question_rate(_readings(items, lambda i: i.verdict), resamples, seed),
+                question_rate(_readings(items, lambda i: i.consistent if i.verdict is not None else None),
+                              resamples, seed))
     for item in items:
         if item.verdict is None:
             cell.unscored += 1

@@ -154,6 +154,10 @@ class TaskValidation:
     def failures(self, video: str) -> list[QuestionCheck]:
         return [c for c in self.checks if not c.passed(video)]
 
+    def ran(self, video: str) -> bool:
+        """Whether `video` was made and judged (a distortion left out of `validate_task` was not)."""
+        return any(video in c.scores for c in self.checks)
+
     def consistency_rate(self, video: str) -> float | None:
         """Share of questions whose `video` passed its consistency check (a question without a reading
         fails), or None when no question has one (the task does not check consistency)."""
@@ -236,7 +240,7 @@ def table(results: list[TaskValidation]) -> str:
         cells = [r.task, str(len(r.checks)), f"{100 * float(np.median(r.answer_areas or [0])):.1f} %",
                  f"{100 * r.rate('oracle'):.0f} %",
                  f"{100 * (1 - r.rate('static')):.0f} %", f"{100 * r.rate('wrong'):.0f} %",
-                 *(f"{100 * r.rate(f'distorted:{d}'):.0f} %" for d in DISTORTIONS),
+                 *(_percent(r.rate(f"distorted:{d}")) if r.ran(f"distorted:{d}") else "not run" for d in DISTORTIONS),
                  {True: "yes", False: "NO", None: "not checked"}[r.deterministic],
                  _percent(r.consistency_rate("oracle")), _percent(r.consistency_rate("static")),
                  _percent(r.consistency_rate("inconsistent")), _distorted_text(r.distorted_consistency())]
