@@ -156,8 +156,8 @@ def test_built_in_tasks_get_their_exact_scorer_and_agreement_with_similarity(tmp
     write_controls(exp, questions, model_size=(512, 320))
     assert score_experiment(exp, "auto").scored == 8
     rows = latest_rows(read_rows(exp))
-    assert {(scorer, row["task"]) for (_, _, scorer), row in rows.items()} == {("exact", "maze"), ("exact", "sudoku")}
-    assert all(row["correct"] is (model == "oracle") for (model, _, _), row in rows.items())
+    assert {(scorer, row["task"]) for (_, _, _, scorer), row in rows.items()} == {("exact", "maze"), ("exact", "sudoku")}
+    assert all(row["correct"] is (model == "oracle") for (model, _, _, _), row in rows.items())
     assert score_experiment(exp, "similarity").scored == 8
     (agreement,) = build_leaderboard(exp, resamples=200).agreements
     assert (agreement.first, agreement.second, agreement.items, agreement.rate) == ("exact", "similarity", 8, 1.0)

@@ -198,8 +198,8 @@ def test_pipeline_records_failures_as_errors_and_retries_them_next_run(tmp_path)
         summary = score_experiment(exp, "vlm", _judge(server, tmp_path))
     assert summary.scored == 2 and not summary.errors
     latest = latest_rows(read_rows(exp))
-    assert latest[("oracle", q.key, "vlm:judge-model")]["correct"] is True
-    assert latest[("static", q.key, "vlm:judge-model")]["correct"] is False
+    assert latest[("oracle", q.key, 0, "vlm:judge-model")]["correct"] is True
+    assert latest[("static", q.key, 0, "vlm:judge-model")]["correct"] is False
     with ChatServer([rating(5)]) as server:
         assert score_experiment(exp, "vlm", _judge(server, tmp_path)).already_scored == 2
     assert not server.requests

@@ -7,9 +7,12 @@
             video.mp4, last_frame.png           the model's answer
             question/                           a copy of the question folder as the model saw it
             metadata.json                       written last: status "ok" or "failed", and how it was made
+        <model>/<domain>_task/<question_id>@<k>/  sample k >= 1 of the same question (`run --samples K`)
 
-An item is finished when its metadata.json says status "ok"; metadata.json is written atomically
-after the video, so a half-written item never looks finished."""
+An item is one (model, question, sample); sample 0 is the plain question folder, and its metadata.json
+says `"sample": k` and `"samples": K` (a missing key means sample 0 of 1, as experiments made before
+samples read). An item is finished when its metadata.json says status "ok"; metadata.json is written
+atomically after the video, so a half-written item never looks finished."""
 
 from __future__ import annotations
 
@@ -61,8 +64,16 @@ def experiment_options(experiment_dir: str | os.PathLike) -> str:
     return shlex.join(options)
 
 
-def item_dir(experiment_dir: str | os.PathLike, model_id: str, question: Question) -> Path:
-    return Path(experiment_dir) / model_id / question.key
+SAMPLE_MARK = "@"  # between a question id and its sample number in a folder name; never in a question id
+
+
+def sample_suffix(sample: int) -> str:
+    """`@k` for sample k >= 1; nothing for sample 0 (whose folder is the question's own)."""
+    return f"{SAMPLE_MARK}{sample}" if sample else ""
+
+
+def item_dir(experiment_dir: str | os.PathLike, model_id: str, question: Question, sample: int = 0) -> Path:
+    return Path(experiment_dir) / model_id / (question.key + sample_suffix(sample))
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,26 @@ class ResultItem:
     @property
     def question_key(self) -> str:
         return f"{self.metadata['question']['domain']}_task/{self.metadata['question']['id']}"
+
+    @property
+    def sample(self) -> int:
+        """Which of the question's samples this is (0 where the metadata names none)."""
+        return self.metadata.get("sample", 0)
+
+    @property
+    def samples(self) -> int:
+        """How many samples of the question the run asked for (1 where the metadata names none)."""
+        return self.metadata.get("samples", 1)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """The item: (model, question key, sample)."""
+        return self.model, self.question_key, self.sample
+
+    @property
+    def label(self) -> str:
+        """`model domain_task/question` (with `@k` for sample k >= 1), for messages."""
+        return f"{self.model} {self.question_key}{sample_suffix(self.sample)}"
 
     @property
     def video_path(self) -> Path:
@@ -111,11 +142,19 @@ class ResultItem:
         return Fit.from_dict(fit) if fit else None
 
 
+def is_count(value: Any, least: int) -> bool:
+    """Whether `value` is a whole number (not a bool) of at least `least`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
 def _describes_item(metadata: dict[str, Any]) -> bool:
-    """Whether metadata has what ResultItem reads: the model and the question's domain and id."""
+    """Whether metadata has what ResultItem reads: the model, the question's domain and id, and (where
+    given) a sample number below the number of samples."""
     question = metadata.get("question")
+    sample, samples = metadata.get("sample", 0), metadata.get("samples", 1)
     return (isinstance(metadata.get("model"), str) and isinstance(question, dict)
-            and isinstance(question.get("domain"), str) and isinstance(question.get("id"), str))
+            and isinstance(question.get("domain"), str) and isinstance(question.get("id"), str)
+            and is_count(sample, 0) and is_count(samples, 1) and sample < samples)
 
 
 def load_item(folder: str | os.PathLike) -> ResultItem:
@@ -123,7 +162,8 @@ def load_item(folder: str | os.PathLike) -> ResultItem:
     path = Path(folder) / METADATA
     metadata = read_json_object(path)
     if not _describes_item(metadata):
-        raise JSONFileError(f"{path}: lacks the model or the question's domain and id")
+        raise JSONFileError(f"{path}: lacks the model or the question's domain and id, or its sample number "
+                            "is not one of its samples")
     return ResultItem(Path(folder), metadata)
 
 
@@ -144,12 +184,20 @@ def item_escape(folder: Path, experiment_dir: Path) -> str | None:
     return None
 
 
+def _folder_order(metadata_path: Path) -> tuple[str, str, str, int]:
+    """(model, domain folder, question id, sample) of an item's metadata.json, from its folder names."""
+    question, _, sample = metadata_path.parent.name.partition(SAMPLE_MARK)
+    return (metadata_path.parts[-4], metadata_path.parts[-3], question,
+            int(sample) if sample.isdecimal() else -1)
+
+
 def iter_items(experiment_dir: str | os.PathLike) -> Iterator[ResultItem]:
-    """Every item with readable metadata under an experiment, in (model, domain, question) order; a broken
-    metadata.json is reported on stderr and its item left out (`vmevalkit run` redoes it), and so is an item
-    whose folder or files lead outside the experiment (nothing elsewhere is ever read, copied or published)."""
+    """Every item with readable metadata under an experiment, in (model, domain, question, sample) order;
+    a broken metadata.json is reported on stderr and its item left out (`vmevalkit run` redoes it), and so
+    is an item whose folder or files lead outside the experiment (nothing elsewhere is ever read, copied or
+    published)."""
     root = Path(experiment_dir)
-    for meta in sorted(root.glob(f"*/*/*/{METADATA}")):
+    for meta in sorted(root.glob(f"*/*/*/{METADATA}"), key=_folder_order):
         if escaped := item_escape(meta.parent, root):
             print(f"warning: {escaped}; skipped that item (an item's files must be inside its experiment)",
                   file=sys.stderr)

@@ -137,19 +137,19 @@ class ReviewServer:
 
     def item_list(self) -> list[dict[str, Any]]:
         """What the page shows for each item, with the verdicts recorded so far about its current video."""
-        by_item: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-        for (model, question, scorer), row in latest_rows(read_rows(self.root)).items():
-            by_item.setdefault((model, question), {})[scorer] = row
+        by_item: dict[tuple[str, str, int], dict[str, dict[str, Any]]] = {}
+        for (model, question, sample, scorer), row in latest_rows(read_rows(self.root)).items():
+            by_item.setdefault((model, question, sample), {})[scorer] = row
         out = []
         for item_id, item in zip(self.ids, self.items, strict=True):
             folder = item.folder / QUESTION_DIR
             prompt = (folder / PROMPT).read_text(encoding="utf-8", errors="replace").strip() \
                 if (folder / PROMPT).is_file() else ""
             sha = sha256_file(item.video_path)
-            rows = {scorer: row for scorer, row in by_item.get((item.model, item.question_key), {}).items()
-                    if about_video(row, sha)}
+            rows = {scorer: row for scorer, row in by_item.get(item.key, {}).items() if about_video(row, sha)}
             human = rows.get(HUMAN)
-            entry = {"id": item_id, "question": item.question_key, "prompt": prompt,
+            entry = {"id": item_id, "question": item.question_key, "sample": item.sample, "samples": item.samples,
+                     "prompt": prompt,
                      "media": {name: f"/media/{item_id}/{name}" for name, (rel, _) in MEDIA.items()
                                if (item.folder / rel).is_file()},
                      "human": None if human is None else {"correct": human["correct"],

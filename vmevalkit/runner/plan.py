@@ -15,8 +15,8 @@ from typing import Any
 
 from vmevalkit.errors import UserError
 from vmevalkit.questions import Question
+from vmevalkit.results import sample_suffix
 
-SAMPLE_SEPARATOR = "@"  # sample k >= 1 lives in <question id>@k; '@' never occurs in a question id
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +32,7 @@ class Item:
     @property
     def path(self) -> str:
         """`<domain>_task/<id>` (sample 0) or `<domain>_task/<id>@<k>`: the item's folder under its model."""
-        return self.question.key + (f"{SAMPLE_SEPARATOR}{self.sample}" if self.sample else "")
+        return self.question.key + sample_suffix(self.sample)
 
     @property
     def name(self) -> str:

@@ -1,4 +1,4 @@
-"""Score every finished item of an experiment and append one row per (model, question) to scores.jsonl.
+"""Score every finished item of an experiment and append one row per (model, question, sample) to scores.jsonl.
 
 Scorers: `exact` (the built-in task's own checker, for questions whose metadata names a task),
 `similarity` (task-agnostic, needs an expected final frame), `vlm` (a judge endpoint) and `auto`
@@ -117,14 +117,14 @@ class _Job:
 
     @property
     def label(self) -> str:
-        return f"{self.item.model} {self.item.question_key}"
+        return self.item.label
 
 
 def _jobs(root: Path, choice: str, judge: ItemScorer | None, summary: ScoringSummary) -> Iterator[_Job]:
     """The items still to score under `choice`; the others are counted in `summary`."""
     done = latest_rows(read_rows(root))
     for item in iter_items(root):
-        label = f"{item.model} {item.question_key}"
+        label = item.label
         if not item.ok or not item.video_path.is_file():
             summary.unfinished.append(label)
             continue
@@ -143,7 +143,7 @@ def _jobs(root: Path, choice: str, judge: ItemScorer | None, summary: ScoringSum
             summary.not_applicable.append(f"{label}: {scorer}")
             continue
         sha = sha256_file(item.video_path)
-        previous = done.get((item.model, item.question_key, scorer.name))
+        previous = done.get((*item.key, scorer.name))
         if (previous and previous.get("video_sha256") == sha and previous.get("version") == scorer.version
                 and (previous.get("error") is None or not scorer.retry_errors)):
             summary.already_scored += 1
