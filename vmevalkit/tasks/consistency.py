@@ -90,19 +90,18 @@ def aligned(final: np.ndarray, reference: np.ndarray, moving: np.ndarray, drift:
     return read_against(final, reference, context) if drift else match_colours(final, reference, context)
 
 
-def part_differences(seen: np.ndarray, reference: np.ndarray, parts: dict[str, Box],
+def part_differences(seen: np.ndarray, reference: np.ndarray, parts: dict[str, Box | np.ndarray],
                      ignore: np.ndarray | None = None) -> dict[str, float]:
-    """For each part, the largest window mean of the difference between blurred `seen` and blurred
-    `reference` (grey levels, averaged over the colour channels) over the part's pixels outside `ignore`."""
+    """For each part (a box, or an H x W boolean mask), the largest window mean of the difference between
+    blurred `seen` and blurred `reference` (grey levels, averaged over the colour channels) over the part's
+    pixels outside `ignore`."""
     diff = np.abs(_blur(seen, SIGMA) - _blur(reference, SIGMA)).mean(axis=-1)
-    if ignore is not None:
-        diff[ignore] = 0.0
-    local = window_means(diff)
+    local = window_means(diff if ignore is None else np.where(ignore, 0.0, diff))
+    keep = np.ones(diff.shape, bool) if ignore is None else ~ignore
     out = {}
-    for name, (x0, y0, x1, y1) in parts.items():
-        values = local[max(y0, 0):y1, max(x0, 0):x1]
-        if ignore is not None:
-            values = values[~ignore[max(y0, 0):y1, max(x0, 0):x1]]
+    for name, part in parts.items():
+        mask = part if isinstance(part, np.ndarray) else box_mask(diff.shape, [part])
+        values = local[mask & keep]
         out[name] = round(float(values.max()), 1) if values.size else 0.0
     return out
 
