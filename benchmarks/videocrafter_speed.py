@@ -24,10 +24,10 @@ from pathlib import Path
 
 import torch
 
-from vmevalkit.models.videocrafter.config import load_config
-from vmevalkit.models.videocrafter.pipeline import VideoCrafterPipeline
-from vmevalkit.models.videocrafter.random_weights import random_model
-from vmevalkit.models.videocrafter.tiny import TINY_CONFIG
+from vmevalkit.models.lvdm.config import load_config
+from vmevalkit.models.lvdm.pipeline import VideoCrafterPipeline
+from vmevalkit.models.lvdm.random_weights import random_model
+from vmevalkit.models.lvdm.tiny import TINY_CONFIG
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 

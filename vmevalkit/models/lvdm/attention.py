@@ -22,10 +22,11 @@ class CrossAttention(nn.Module):
     """Multi-head attention; self-attention when no context is given.
 
     With `image_attention`, the context is [77 text tokens | image tokens] and the output is
-    attn(q, text) + attn(q, image) with separate key/value projections for the image tokens."""
+    attn(q, text) + attn(q, image) with separate key/value projections for the image tokens; with
+    `image_scale_learnable` (DynamiCrafter 256) the image term is weighted by tanh(alpha) + 1, a learnt scalar."""
 
     def __init__(self, query_dim: int, context_dim: int | None, heads: int, dim_head: int,
-                 image_attention: bool = False):
+                 image_attention: bool = False, image_scale_learnable: bool = False):
         super().__init__()
         inner = heads * dim_head
         context_dim = context_dim or query_dim
@@ -38,6 +39,8 @@ class CrossAttention(nn.Module):
         if image_attention:
             self.to_k_ip = nn.Linear(context_dim, inner, bias=False)
             self.to_v_ip = nn.Linear(context_dim, inner, bias=False)
+            if image_scale_learnable:
+                self.alpha = nn.Parameter(torch.zeros(()))
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         n = self.heads
@@ -48,8 +51,8 @@ class CrossAttention(nn.Module):
         out = F.scaled_dot_product_attention(q, _heads(self.to_k(text), n), _heads(self.to_v(text), n))
         if self.image_attention:
             image = context[:, TEXT_TOKENS:]
-            out = out + F.scaled_dot_product_attention(
-                q, _heads(self.to_k_ip(image), n), _heads(self.to_v_ip(image), n))
+            out_ip = F.scaled_dot_product_attention(q, _heads(self.to_k_ip(image), n), _heads(self.to_v_ip(image), n))
+            out = out + (out_ip * (torch.tanh(self.alpha) + 1) if hasattr(self, "alpha") else out_ip)
         b, _, length, _ = out.shape
         return self.to_out(out.transpose(1, 2).reshape(b, length, -1))
 
@@ -87,11 +90,11 @@ class BasicTransformerBlock(nn.Module):
     """Self-attention, then cross-attention (a second self-attention when context is None), then GEGLU MLP."""
 
     def __init__(self, dim: int, heads: int, dim_head: int, context_dim: int | None,
-                 image_attention: bool = False):
+                 image_attention: bool = False, image_scale_learnable: bool = False):
         super().__init__()
         self.attn1 = CrossAttention(dim, None, heads, dim_head)
         self.ff = FeedForward(dim)
-        self.attn2 = CrossAttention(dim, context_dim, heads, dim_head, image_attention)
+        self.attn2 = CrossAttention(dim, context_dim, heads, dim_head, image_attention, image_scale_learnable)
         self.norm1 = nn.LayerNorm(dim)
         self.norm2 = nn.LayerNorm(dim)
         self.norm3 = nn.LayerNorm(dim)
@@ -111,13 +114,14 @@ class SpatialTransformer(nn.Module):
     times the input's batch (classifier-free guidance on a shared input), the output has k times the batch."""
 
     def __init__(self, channels: int, heads: int, dim_head: int, context_dim: int, depth: int = 1,
-                 image_attention: bool = False):
+                 image_attention: bool = False, image_scale_learnable: bool = False):
         super().__init__()
         inner = heads * dim_head
         self.norm = nn.GroupNorm(32, channels, eps=1e-6)
         self.proj_in = nn.Linear(channels, inner)
         self.transformer_blocks = nn.ModuleList(
-            BasicTransformerBlock(inner, heads, dim_head, context_dim, image_attention) for _ in range(depth))
+            BasicTransformerBlock(inner, heads, dim_head, context_dim, image_attention, image_scale_learnable)
+            for _ in range(depth))
         self.proj_out = nn.Linear(inner, channels)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:

@@ -110,7 +110,8 @@ class ImageEncoder(nn.Module):
 
 @dataclass(frozen=True)
 class ResamplerConfig:
-    """Widths of the image projector; the official model uses 1024/1024/1280 (ViT-H-14 tokens)."""
+    """The image projector; the official models use widths 1024/1024/1280 (ViT-H-14 tokens). With
+    `video_length` (DynamiCrafter) there are num_queries queries per frame, frame-major."""
 
     input_dim: int = 1024  # the resampler's own width ("dim")
     cross_attention_dim: int = 1024  # output width = UNet context_dim
@@ -120,6 +121,12 @@ class ResamplerConfig:
     dim_head: int = 64
     heads: int = 12
     ff_mult: int = 4
+    video_length: int | None = None
+
+    @property
+    def tokens(self) -> int:
+        """How many context tokens it makes per image."""
+        return self.num_queries * (self.video_length or 1)
 
 
 class PerceiverAttention(nn.Module):
@@ -147,11 +154,11 @@ class PerceiverAttention(nn.Module):
 
 
 class Resampler(nn.Module):
-    """Perceiver resampler: `num_queries` learned latents read the CLIP image tokens."""
+    """Perceiver resampler: `cfg.tokens` learned latents read the CLIP image tokens."""
 
     def __init__(self, cfg: ResamplerConfig):
         super().__init__()
-        self.latents = nn.Parameter(torch.empty(1, cfg.num_queries, cfg.input_dim))
+        self.latents = nn.Parameter(torch.empty(1, cfg.tokens, cfg.input_dim))
         self.proj_in = nn.Linear(cfg.dim, cfg.input_dim)
         self.proj_out = nn.Linear(cfg.input_dim, cfg.cross_attention_dim)
         self.norm_out = nn.LayerNorm(cfg.cross_attention_dim)

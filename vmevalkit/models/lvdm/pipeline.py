@@ -1,4 +1,8 @@
-"""VideoCrafterPipeline: load once, call many times (the diffusers convention).
+"""The LVDM pipelines: load once, call many times (the diffusers convention).
+
+`LVDMPipeline` holds what both families share (loading, the encoders, the schedule, the argument checks,
+the sampling loop and the decoding); `VideoCrafterPipeline` is VideoCrafter's call, and
+`vmevalkit.models.lvdm.dynamicrafter.DynamiCrafterPipeline` DynamiCrafter's.
 
     pipe = VideoCrafterPipeline.from_pretrained("model.ckpt")            # config chosen from the keys
     video = pipe(image, "a red ball bouncing", seed=0)                   # -> vmevalkit.video.Video
@@ -11,20 +15,19 @@ import random
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
-from vmevalkit.errors import InvalidArgumentError
-from vmevalkit.images import to_rgb
-from vmevalkit.models.videocrafter.arguments import argument_problems, is_whole
-from vmevalkit.models.videocrafter.checkpoint import check_keys, read_state_dict
-from vmevalkit.models.videocrafter.config import VideoCrafterConfig, builtin_for_keys, load_config
-from vmevalkit.models.videocrafter.encoders import CLIP_SIZE
-from vmevalkit.models.videocrafter.latent_diffusion import DERIVED_BUFFERS, LatentVideoDiffusion
-from vmevalkit.models.videocrafter.sampling import DDIMSchedule, guided, make_schedule, sample_ddim
-from vmevalkit.models.videocrafter.unet import conv_weights_channels_last
+from vmevalkit.errors import CheckpointError, InvalidArgumentError
+from vmevalkit.models.lvdm import PIPELINES
+from vmevalkit.models.lvdm.arguments import argument_problems, is_whole, video_size_problem
+from vmevalkit.models.lvdm.checkpoint import check_keys, read_state_dict
+from vmevalkit.models.lvdm.config import LVDMConfig, builtin_for_checkpoint, load_config
+from vmevalkit.models.lvdm.encoders import CLIP_SIZE
+from vmevalkit.models.lvdm.image_input import resize_bilinear
+from vmevalkit.models.lvdm.latent_diffusion import DERIVED_BUFFERS, LatentVideoDiffusion
+from vmevalkit.models.lvdm.sampling import DDIMSchedule, guided, make_schedule, sample_ddim
+from vmevalkit.models.lvdm.unet import conv_weights_channels_last
 from vmevalkit.video import Video
 
 OUTPUT_TYPES = ("video", "pt", "latent")
@@ -41,9 +44,11 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def default_dtype(device: torch.device) -> torch.dtype:
-    """float16 on CUDA, float32 elsewhere."""
-    return torch.float16 if device.type == "cuda" else torch.float32
+def default_dtype(device: torch.device, weights: torch.dtype | None = None) -> torch.dtype:
+    """On CUDA the half precision the weights are stored in (a converted file), else float16; float32 elsewhere."""
+    if device.type != "cuda":
+        return torch.float32
+    return weights if weights in (torch.float16, torch.bfloat16) else torch.float16
 
 
 def prompt_list(prompt: str | list[str]) -> list[str]:
@@ -74,12 +79,24 @@ def _place(model: LatentVideoDiffusion, device: torch.device, dtype: torch.dtype
     return model.eval().requires_grad_(False)
 
 
-def load_weights(cfg: VideoCrafterConfig, state_dict: dict[str, torch.Tensor], source: str) -> LatentVideoDiffusion:
+def expected_tensors(cfg: LVDMConfig) -> dict[str, torch.Size]:
+    """The shape of every tensor a checkpoint for this config must hold (the model built on the meta device)."""
+    with torch.device("meta"):
+        return {k: v.shape for k, v in LatentVideoDiffusion(cfg).state_dict().items()}
+
+
+def model_tensors(state: dict[str, torch.Tensor], expected: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The checkpoint's tensors less the schedule buffers that inference derives (those the model keeps stay)."""
+    return {k: v for k, v in state.items() if k not in DERIVED_BUFFERS or k in expected}
+
+
+def load_weights(cfg: LVDMConfig, state_dict: dict[str, torch.Tensor], source: str) -> LatentVideoDiffusion:
     """Build the model on the meta device (no random init) and assign the checkpoint's tensors, strictly."""
     with torch.device("meta"):
         model = LatentVideoDiffusion(cfg)
-    state = {k: v for k, v in state_dict.items() if k not in DERIVED_BUFFERS}
-    check_keys({k: v.shape for k, v in model.state_dict().items()}, state, source, cfg.name)
+    expected = {k: v.shape for k, v in model.state_dict().items()}
+    state = model_tensors(state_dict, expected)
+    check_keys(expected, state, source, cfg.name, builtin_for_checkpoint(state_dict)[0])
     model.load_state_dict(state, strict=True, assign=True)
     left = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
     if left:
@@ -93,32 +110,43 @@ def to_video(video: torch.Tensor, fps: float) -> Video:
     return Video(pixels.permute(1, 2, 3, 0).cpu().numpy(), float(fps))
 
 
-class VideoCrafterPipeline:
-    """Owns a loaded VideoCrafter model; `__call__` samples a video for an image and a prompt."""
+class LVDMPipeline:
+    """Owns a loaded LVDM model of one family; subclasses add the family's `__call__` and image loader."""
+
+    family = ""  # "videocrafter" or "dynamicrafter": the configs this pipeline runs
+    load_image: Callable[[Image.Image, int, int], torch.Tensor]  # the family's official image loader
 
     def __init__(self, model: LatentVideoDiffusion, device: torch.device | str | None = None,
                  dtype: torch.dtype | None = None, source: dict[str, Any] | None = None):
         if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise TypeError(f"dtype must be a floating-point torch.dtype such as torch.float16, got {dtype!r}")
+        if model.cfg.family != self.family:
+            raise InvalidArgumentError(f"config {model.cfg.name} is a {model.cfg.family} config: run it with "
+                                       f"{PIPELINES[model.cfg.family][1]}, not {type(self).__name__}")
         self.device = torch.device(device) if device is not None else default_device()
-        self.dtype = dtype or default_dtype(self.device)
+        self.dtype = dtype or default_dtype(self.device, model.unet.out[2].weight.dtype)
         _drop_unused(model)
         self.model = _place(model, self.device, self.dtype)
         self.config = model.cfg
         self.source = source or {}
         self._uncond: dict[int, torch.Tensor] = {}
-        self._schedules: dict[tuple[int, float], DDIMSchedule] = {}
+        self._schedules: dict[tuple, DDIMSchedule] = {}
 
     @classmethod
     def from_pretrained(cls, checkpoint: str | os.PathLike, config: str | os.PathLike | None = None,
-                        device: torch.device | str | None = None, dtype: torch.dtype | None = None
-                        ) -> "VideoCrafterPipeline":
-        """Load an official `model.ckpt` or a converted `.safetensors`; `config` is a built-in name or a
-        YAML path (default: i2v_512_v1.0 when the checkpoint has an image projector, else t2v_512_v2.0)."""
-        state = read_state_dict(checkpoint)
-        cfg = load_config(config if config is not None else builtin_for_keys(state))
+                        device: torch.device | str | None = None, dtype: torch.dtype | None = None):
+        """Load an official `model.ckpt` or a converted `.safetensors` (read straight onto a CUDA device);
+        `config` is a built-in name or a YAML path (default: the built-in config the checkpoint's keys and
+        shapes point to, see `builtin_for_checkpoint`)."""
+        target = torch.device(device) if device is not None else default_device()
+        state = read_state_dict(checkpoint, target if target.type == "cuda" else "cpu")
+        name, evidence = builtin_for_checkpoint(state)
+        cfg = load_config(config if config is not None else name)
+        if config is None and cfg.family != cls.family:
+            raise CheckpointError(f"{checkpoint}: a {cfg.family} checkpoint ({evidence}): load it with "
+                                  f"{PIPELINES[cfg.family][1]}, or pass config= to say which model it is")
         model = load_weights(cfg, state, str(checkpoint))
-        return cls(model, device, dtype, {"checkpoint": str(Path(checkpoint).resolve()), "config": cfg.name})
+        return cls(model, target, dtype, {"checkpoint": str(Path(checkpoint).resolve()), "config": cfg.name})
 
     # -- components -------------------------------------------------------------------------------
 
@@ -153,8 +181,8 @@ class VideoCrafterPipeline:
         return self.model.encode_prompt(prompt_list(prompts))
 
     def prepare_image(self, image: Image.Image | torch.Tensor, height: int, width: int) -> torch.Tensor:
-        """A PIL image (any mode) -> (1, 3, H, W) in [-1, 1], resized bilinearly without antialiasing as the
-        official loader does; a tensor is taken as already in [-1, 1], (B, 3, H, W) or (3, H, W)."""
+        """A PIL image (any mode) -> (1, 3, H, W) in [-1, 1] by the family's official loader; a tensor is taken
+        as already in [-1, 1], (B, 3, H, W) or (3, H, W)."""
         if isinstance(image, torch.Tensor):
             if image.dim() not in (3, 4) or image.shape[-3] != 3 or not image.is_floating_point():
                 raise InvalidArgumentError("an image tensor must be float RGB in [-1, 1], (3, H, W) or (B, 3, H, W); "
@@ -163,15 +191,12 @@ class VideoCrafterPipeline:
             return x.to(self.device, torch.float32)
         if not isinstance(image, Image.Image):
             raise TypeError(f"image must be a PIL image or a tensor, got {type(image).__name__}")
-        x = torch.from_numpy(np.asarray(to_rgb(image), dtype=np.float32)).permute(2, 0, 1)[None]
-        if x.shape[-2:] != (height, width):
-            x = F.interpolate(x, (height, width), mode="bilinear", align_corners=False, antialias=False)
-        return (x / 255.0 * 2.0 - 1.0).to(self.device)
+        return self.load_image(image, height, width).to(self.device)
 
     @torch.inference_mode()
     def encode_image(self, image: Image.Image | torch.Tensor, height: int | None = None,
                      width: int | None = None) -> torch.Tensor:
-        """(B, 16, context_dim) image embeddings (CLIP image tokens through the Resampler)."""
+        """(B, tokens, context_dim) image embeddings (CLIP image tokens through the Resampler)."""
         if self.kind != "i2v":
             raise InvalidArgumentError("this is a text-to-video checkpoint: it has no image encoder")
         h, w = (height, width) if height and width else self.config.default_size
@@ -188,16 +213,19 @@ class VideoCrafterPipeline:
             self._uncond[batch] = uncond
         return self._uncond[batch]
 
-    def schedule(self, num_inference_steps: int, eta: float) -> DDIMSchedule:
+    def schedule(self, num_inference_steps: int, eta: float, timestep_spacing: str = "uniform") -> DDIMSchedule:
         """The DDIM schedule for these settings, computed once per pipeline."""
-        key = (num_inference_steps, float(eta))
+        key = (num_inference_steps, float(eta), timestep_spacing)
         if key not in self._schedules:
-            self._schedules[key] = make_schedule(self.model.alphas_cumprod, num_inference_steps, eta,
-                                                 getattr(self.model, "scale_arr", None))
+            self._schedules[key] = make_schedule(dict(self.model.named_buffers(recurse=False)), num_inference_steps,
+                                                 eta, spacing=timestep_spacing, rescale=self.config.diffusion.rescale)
         return self._schedules[key]
 
-    def _unet_fn(self) -> Callable[..., torch.Tensor]:
+    def _unet_fn(self, concat: torch.Tensor | None = None) -> Callable[..., torch.Tensor]:
+        """The UNet on float32 latents; with `concat` (hybrid conditioning) its input is [x, concat]."""
         def call(x: torch.Tensor, t: torch.Tensor, context: torch.Tensor, fps: torch.Tensor) -> torch.Tensor:
+            if concat is not None:
+                x = torch.cat([x, concat], dim=1)
             return self.unet(x.to(self.dtype), t, context.to(self.dtype), fps)
         return call
 
@@ -215,14 +243,27 @@ class VideoCrafterPipeline:
                 f"{f} and the UNet by {m // f}); got {height}x{width}. "
                 f"Try {max(m, round(height / m) * m)}x{max(m, round(width / m) * m)}.")
 
-    def check_settings(self, num_inference_steps: int, guidance_scale: float, eta: float, fps: float,
-                       num_frames: int, decode_chunk: int) -> None:
-        """Refuse sampler settings that cannot work, naming every one and the values allowed."""
-        problems = argument_problems(
-            {"num_inference_steps": num_inference_steps, "guidance_scale": guidance_scale, "eta": eta, "fps": fps,
-             "num_frames": num_frames, "decode_chunk": decode_chunk}, max_steps=self.model.alphas_cumprod.numel() - 1)
+    def check_settings(self, **values: Any) -> None:
+        """Refuse sampler arguments ({name: value}) that cannot work, naming every one and the values allowed;
+        with num_frames, height and width, also a video beyond the size limit."""
+        problems = argument_problems({k: v for k, v in values.items() if k not in ("height", "width")},
+                                     max_steps=self.model.alphas_cumprod.numel() - 1)
+        if {"num_frames", "height", "width"} <= set(values):
+            too_big = video_size_problem(values["num_frames"], values["height"], values["width"],
+                                         ("num_frames", "height", "width"))
+            problems += [too_big] if too_big else []
         if problems:
             raise InvalidArgumentError("; ".join(problems))
+
+    def _check_output(self, output_type: str, prompt: str | list[str]) -> list[str]:
+        """The prompts, once output_type is known to fit them."""
+        if output_type not in OUTPUT_TYPES:
+            raise InvalidArgumentError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
+        prompts = prompt_list(prompt)
+        if output_type == "video" and len(prompts) != 1:
+            raise InvalidArgumentError(f"output_type='video' returns one Video; got {len(prompts)} prompts: call once "
+                                       "per prompt, or use output_type='pt' or 'latent' for a batch")
+        return prompts
 
     def _first_frame(self, image: Image.Image | torch.Tensor | None, batch: int, height: int,
                      width: int) -> torch.Tensor | None:
@@ -239,6 +280,19 @@ class VideoCrafterPipeline:
                                        "or one per prompt")
         return img.expand(batch, -1, -1, -1)
 
+    def _generators(self, seed: int | None, generator: torch.Generator | None
+                    ) -> tuple[torch.Generator, torch.Generator]:
+        """(CPU, device) generators, both seeded with `seed` (a random one when None) as the official scripts'
+        torch.manual_seed seeds the global ones: x_T and the step noise come from the device's, DynamiCrafter's
+        posterior draws from the CPU's (the official sampler draws them on the CPU). A given `generator` is both."""
+        if generator is not None and seed is not None:
+            raise InvalidArgumentError("pass seed or generator, not both")
+        if generator is not None:
+            return generator, generator
+        seed = seed if seed is not None else random.randrange(2**63)
+        on_device = torch.Generator(self.device).manual_seed(seed)
+        return (on_device if self.device.type == "cpu" else torch.Generator().manual_seed(seed)), on_device
+
     def _initial_latents(self, latents: torch.Tensor | None, shape: tuple[int, ...],
                          generator: torch.Generator) -> torch.Tensor:
         """x_T: the given latents on the pipeline's device, else drawn from `generator`."""
@@ -252,6 +306,36 @@ class VideoCrafterPipeline:
                                        f"frames, height/{f}, width/{f}); got {got}")
         return latents.to(self.device)
 
+    def latent_shape(self, batch: int, frames: int, height: int, width: int) -> tuple[int, int, int, int, int]:
+        """The shape of x_T (batch, channels, frames, height / f, width / f)."""
+        f = self.config.vae.downsample_factor
+        return batch, self.config.unet.out_channels, frames, height // f, width // f
+
+    def _sample(self, cond: torch.Tensor, latents: torch.Tensor, generator: torch.Generator, schedule: DDIMSchedule,
+                *, guidance_scale: float, fps: int, guidance_rescale: float = 0.0, concat: torch.Tensor | None = None,
+                callback: Callable[[dict], None] | None = None, progress: bool = True) -> torch.Tensor:
+        """DDIM from x_T = `latents` with classifier-free guidance against the unconditional context; the step
+        noise comes from `generator`."""
+        uncond = self._unconditional(cond.shape[0]) if guidance_scale != 1.0 else None
+        fps_t = torch.full((1,), int(fps), device=self.device, dtype=torch.long)
+        model = guided(self._unet_fn(concat), cond, uncond, guidance_scale, guidance_rescale, fps=fps_t)
+        noise = lambda x: torch.randn(x.shape, generator=generator, device=x.device)  # noqa: E731
+        return sample_ddim(model, latents, schedule, noise=noise, callback=callback, disable=not progress)
+
+    def _output(self, latents: torch.Tensor, output_type: str, decode_chunk: int, fps: float) -> Video | torch.Tensor:
+        """The sampled latents as asked: themselves, the decoded (B, 3, T, H, W) tensor, or one Video."""
+        if output_type == "latent":
+            return latents
+        video = self.model.decode(latents, chunk=decode_chunk).float()
+        return video if output_type == "pt" else to_video(video[0], fps)
+
+
+class VideoCrafterPipeline(LVDMPipeline):
+    """A loaded VideoCrafter model (i2v or t2v); `__call__` samples a video for an image and a prompt."""
+
+    family = "videocrafter"
+    load_image = staticmethod(resize_bilinear)
+
     @torch.inference_mode()
     def __call__(self, image: Image.Image | torch.Tensor | None, prompt: str | list[str], *,
                  num_inference_steps: int = 50, guidance_scale: float = 12.0, eta: float = 1.0, fps: int = 8,
@@ -261,37 +345,17 @@ class VideoCrafterPipeline:
                  decode_chunk: int = 4, callback: Callable[[dict], None] | None = None) -> Video | torch.Tensor:
         """Sample a video. Every argument is checked before any work (ValueError or TypeError naming it).
         `callback` gets {i, t, x, pred_x0, eps} after every DDIM step."""
-        if output_type not in OUTPUT_TYPES:
-            raise InvalidArgumentError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
-        prompts = prompt_list(prompt)
-        batch = len(prompts)
-        if output_type == "video" and batch != 1:
-            raise InvalidArgumentError(f"output_type='video' returns one Video; got {batch} prompts: call once per "
-                                       "prompt, or use output_type='pt' or 'latent' for a batch")
+        prompts = self._check_output(output_type, prompt)
         self.check_size(height, width)
         frames = self.config.unet.temporal_length if num_frames is None else num_frames
-        self.check_settings(num_inference_steps, guidance_scale, eta, fps, frames, decode_chunk)
-        if generator is not None and seed is not None:
-            raise InvalidArgumentError("pass seed or generator, not both")
-        img = self._first_frame(image, batch, height, width)
-        f = self.config.vae.downsample_factor
-        shape = (batch, self.config.unet.in_channels, frames, height // f, width // f)
-        if generator is None:
-            generator = torch.Generator(self.device).manual_seed(seed if seed is not None else random.randrange(2**63))
-        latents = self._initial_latents(latents, shape, generator)
-
+        self.check_settings(num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, eta=eta,
+                            fps=fps, num_frames=frames, decode_chunk=decode_chunk, height=height, width=width)
+        _, generator = self._generators(seed, generator)
+        img = self._first_frame(image, len(prompts), height, width)
+        latents = self._initial_latents(latents, self.latent_shape(len(prompts), frames, height, width), generator)
         cond = self.encode_prompt(prompts)
         if img is not None:
             cond = torch.cat([cond, self.model.encode_image(img)], dim=1)
-        uncond = self._unconditional(batch) if guidance_scale != 1.0 else None
-        fps_t = torch.full((1,), int(fps), device=self.device, dtype=torch.long)
-        eps = guided(self._unet_fn(), cond, uncond, guidance_scale, fps=fps_t)
-        noise = lambda x: torch.randn(x.shape, generator=generator, device=x.device)  # noqa: E731
-        out = sample_ddim(eps, latents, self.schedule(num_inference_steps, float(eta)),
-                          noise=noise, callback=callback, disable=not progress)
-        if output_type == "latent":
-            return out
-        video = self.model.decode(out, chunk=decode_chunk).float()
-        if output_type == "pt":
-            return video
-        return to_video(video[0], fps)
+        out = self._sample(cond, latents, generator, self.schedule(num_inference_steps, float(eta)),
+                           guidance_scale=guidance_scale, fps=fps, callback=callback, progress=progress)
+        return self._output(out, output_type, decode_chunk, fps)

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vmevalkit.models.videocrafter.unet import Upsample  # nearest x2 then a 3x3 conv, as in the UNet
+from vmevalkit.models.lvdm.unet import Upsample  # nearest x2 then a 3x3 conv, as in the UNet
 
 
 @dataclass(frozen=True)

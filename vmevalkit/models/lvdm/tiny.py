@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import torch
 
-from vmevalkit.models.videocrafter.config import CONFIG_DIR, load_config
-from vmevalkit.models.videocrafter.pipeline import VideoCrafterPipeline
-from vmevalkit.models.videocrafter.random_weights import random_model
+from vmevalkit.models.lvdm.config import CONFIG_DIR, load_config
+from vmevalkit.models.lvdm.pipeline import VideoCrafterPipeline
+from vmevalkit.models.lvdm.random_weights import random_model
 
 TINY_CONFIG = CONFIG_DIR / "tiny_i2v.yaml"
 TINY_SEED = 1234

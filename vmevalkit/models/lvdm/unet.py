@@ -1,5 +1,7 @@
-"""The VideoCrafter 3D UNet: 2D spatial ResBlocks and transformers interleaved with temporal
-convolutions and temporal attention, conditioned on timestep, fps and a text (+ image) context.
+"""The LVDM 3D UNet of VideoCrafter and DynamiCrafter: 2D spatial ResBlocks and transformers interleaved
+with temporal convolutions and temporal attention, conditioned on timestep, fps (VideoCrafter) or frame
+stride / fps (DynamiCrafter's `fs`, the same embedding) and a text (+ image) context. With DynamiCrafter's
+hybrid conditioning its input has 8 channels: the noisy latent, then the first frame's latent.
 
 Frames are folded into the batch, `(b t) c h w`, everywhere except inside the temporal layers; the
 activations live in channels-last memory, so that moving between the two views and into the
@@ -15,7 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vmevalkit.models.videocrafter.attention import SpatialTransformer, TemporalTransformer
+from vmevalkit.models.lvdm.attention import TEXT_TOKENS, SpatialTransformer, TemporalTransformer
+
+IMAGE_TOKENS_PER_FRAME = 16  # hard-coded in the official UNet: the Resampler's queries per frame
 
 
 @dataclass(frozen=True)
@@ -32,8 +36,10 @@ class UNetConfig:
     temporal_conv: bool = True
     temporal_attention: bool = True
     use_image_attention: bool = False
+    image_attention_scale_learnable: bool = False  # DynamiCrafter 256: `attn2.alpha` weights the image tokens
     addition_attention: bool = True
-    fps_cond: bool = True
+    fps_cond: bool = True  # VideoCrafter's fps_cond, DynamiCrafter's fs_condition
+    default_fs: int = 16  # the fps / frame stride when none is given
     temporal_length: int = 16
 
 
@@ -130,6 +136,17 @@ def _frames_in_batch(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 2, 3, 4, 1).reshape(b * t, h, w, c).permute(0, 3, 1, 2)
 
 
+def frame_context(context: torch.Tensor, frames: int) -> torch.Tensor:
+    """(n, L, c) -> ((n t), L', c), each frame's context, by the official rule: when the context holds the 77
+    text tokens and 16 image tokens per frame (DynamiCrafter's Resampler with video_length = frames), frame i
+    gets the text and image tokens [16 i, 16 i + 16); otherwise every frame gets the whole context."""
+    n, length, c = context.shape
+    if length != TEXT_TOKENS + frames * IMAGE_TOKENS_PER_FRAME:
+        return context.repeat_interleave(frames, dim=0)
+    text = context[:, :TEXT_TOKENS].repeat_interleave(frames, dim=0)
+    return torch.cat([text, context[:, TEXT_TOKENS:].reshape(n * frames, IMAGE_TOKENS_PER_FRAME, c)], dim=1)
+
+
 def _widen(x: torch.Tensor, batch: int) -> torch.Tensor:
     """Repeat a shared-input tensor along the batch once the guidance branches have parted."""
     return x if x.shape[0] == batch else x.repeat(batch // x.shape[0], *[1] * (x.dim() - 1))
@@ -159,8 +176,9 @@ def conv_weights_channels_last(module: nn.Module) -> nn.Module:
 
 
 class UNetModel(nn.Module):
-    """eps-prediction UNet. `forward(x, t, context, fps)`: x is (b, 4, t, h, w), t (b,) timesteps,
-    context (b, tokens, context_dim), fps an int or (b,) tensor.
+    """The denoiser (eps or v prediction, as the config says). `forward(x, t, context, fps)`: x is
+    (b, in_channels, t, h, w), t (b,) timesteps, context (b, tokens, context_dim), fps an int or (b,) tensor
+    (None: the config's default_fs).
 
     The context may hold k*b rows for one x (classifier-free guidance: [cond; uncond] on the same
     latents); the layers before the first cross-attention then run once on the shared input, and the
@@ -180,7 +198,7 @@ class UNetModel(nn.Module):
         def attention(ch: int) -> list[nn.Module]:
             heads, dim_head = ch // cfg.num_head_channels, cfg.num_head_channels
             layers: list[nn.Module] = [SpatialTransformer(ch, heads, dim_head, cfg.context_dim, cfg.transformer_depth,
-                                                          cfg.use_image_attention)]
+                                                          cfg.use_image_attention, cfg.image_attention_scale_learnable)]
             if cfg.temporal_attention:
                 layers.append(TemporalTransformer(ch, heads, dim_head))
             return layers
@@ -216,11 +234,13 @@ class UNetModel(nn.Module):
                 self.output_blocks.append(nn.Sequential(*layers))
         self.out = nn.Sequential(GroupNorm32(32, ch), nn.SiLU(), nn.Conv2d(ch0, cfg.out_channels, 3, padding=1))
 
-    def embed(self, t: torch.Tensor, fps: int | torch.Tensor) -> torch.Tensor:
-        """The (b, 4*model_channels) embedding of timesteps (+ fps)."""
+    def embed(self, t: torch.Tensor, fps: int | torch.Tensor | None) -> torch.Tensor:
+        """The (b, 4*model_channels) embedding of timesteps (+ fps or frame stride)."""
         ch0 = self.cfg.model_channels
         emb = self.time_embed(timestep_embedding(t, ch0).to(self.time_embed[0].weight.dtype))
         if self.cfg.fps_cond:
+            if fps is None:
+                fps = self.cfg.default_fs
             if not isinstance(fps, torch.Tensor):
                 fps = torch.full_like(t, int(fps))
             fps = fps.to(t.device).expand(t.shape[0]) if fps.numel() == 1 else fps.to(t.device)
@@ -228,13 +248,13 @@ class UNetModel(nn.Module):
         return emb
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor,
-                fps: int | torch.Tensor = 16) -> torch.Tensor:
+                fps: int | torch.Tensor | None = None) -> torch.Tensor:
         b, _, frames, _, _ = x.shape
         if context.shape[0] % b:
             raise ValueError(f"context batch {context.shape[0]} is not a multiple of the latent batch {b}")
         t = t.to(x.device).expand(b) if t.numel() == 1 else t.to(x.device)
         emb = self.embed(t, fps).repeat_interleave(frames, dim=0)
-        context = context.to(x.dtype).repeat_interleave(frames, dim=0)
+        context = frame_context(context.to(x.dtype), frames)
         h = _frames_in_batch(x)
         skips = []
         for i, block in enumerate(self.input_blocks):
