@@ -22,6 +22,7 @@ from vmevalkit.errors import CheckpointError
 _SAFETENSORS_DTYPES = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32, "F64": torch.float64,
                        "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
                        "U8": torch.uint8, "BOOL": torch.bool}
+ALIGNMENT = 64  # bytes: torch's CPU allocator, and the records of torch.save's zip files
 RENAMED = {"framestride_embed": "fps_embedding"}  # DynamiCrafter 256's name -> the one its UNet uses
 
 
@@ -32,6 +33,11 @@ def _official_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             key = key.replace(old, new)
         renamed[key] = value
     return renamed
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def read_state_dict(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
@@ -46,19 +52,23 @@ def read_state_dict(path: str | os.PathLike, device: torch.device | str = "cpu")
         from safetensors.torch import load_file
 
         try:
-            return _official_names(load_file(str(path), device=str(device)))
+            state = load_file(str(path), device=str(device))
         except (SafetensorError, OSError, ValueError) as e:
             raise CheckpointError(f"{path}: unreadable safetensors file ({e}); it may be truncated, download it again") from e
+        # On the CPU the tensors are views of the file, aligned as its header packs them (often to 4 bytes);
+        # CPU kernels round differently on such memory, so give each the alignment torch's own tensors (and
+        # a .ckpt's) have: the same weights then give the same video from either file.
+        return _official_names({k: v if v.data_ptr() % ALIGNMENT == 0 else v.clone() for k, v in state.items()})
     try:
         # torch's legacy (pre-1.6, non-zip) format cannot be memory-mapped; it is read whole, just as safely
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except pickle.UnpicklingError as e:
         raise CheckpointError(
             f"{path}: refused to load: the file holds Python objects that would run code when unpickled "
-            f"({str(e).splitlines()[0]}). Only plain tensor checkpoints are accepted; convert a trusted file "
+            f"({_first_line(e)}). Only plain tensor checkpoints are accepted; convert a trusted file "
             "to .safetensors first") from e
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
-        raise CheckpointError(f"{path}: unreadable checkpoint ({str(e).splitlines()[0]}); the file may be "
+        raise CheckpointError(f"{path}: unreadable checkpoint ({_first_line(e)}); the file may be "
                               "truncated or corrupt, download it again") from e
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
@@ -98,14 +108,21 @@ def _module_of(key: str) -> str:
 
 
 def _listing(title: str, items: list[str], limit: int = 12) -> list[str]:
-    """A titled list, cut after `limit` lines, with a count per top-level module when it is long."""
+    """A titled list; when it is longer than `limit`, a count per top-level module and the first entries of
+    every module in turn, `limit` in all."""
     if not items:
         return []
     lines = [f"  {title} ({len(items)}):"]
+    shown = items
     if len(items) > limit:
-        groups = Counter(_module_of(k.split(":")[0]) for k in items)
-        lines.append("    by module: " + ", ".join(f"{g}.* ({n})" for g, n in sorted(groups.items())))
-    lines += [f"    {k}" for k in items[:limit]]
+        groups: dict[str, list[str]] = {}
+        for item in items:
+            groups.setdefault(_module_of(item.split(":")[0]), []).append(item)
+        lines.append("    by module: " + ", ".join(f"{g}{'' if g in members else '.*'} ({len(members)})"
+                                                   for g, members in sorted(groups.items())))
+        rounds = zip(*(members + [""] * (len(items) - len(members)) for _, members in sorted(groups.items())))
+        shown = sorted([item for row in rounds for item in row if item][:limit])
+    lines += [f"    {k}" for k in shown]
     if len(items) > limit:
         lines.append(f"    ... and {len(items) - limit} more")
     return lines

@@ -323,4 +323,5 @@ def builtin_for_checkpoint(state: Mapping[str, Any]) -> tuple[str, str]:
     last = None if scale is None else float(scale[-1])
     if last is not None and abs(last - 0.3) < 1e-6:
         return "dynamicrafter_1024_v1.0", f"{hybrid}; scale_arr ends at 0.3 (the 1024 model's base_scale)"
-    return "dynamicrafter_512_v1.0", f"{hybrid}; scale_arr ends at {last} (the 512 model's base_scale is 0.7)"
+    ends = "no scale_arr" if last is None else f"scale_arr ends at {last:.3g}"
+    return "dynamicrafter_512_v1.0", f"{hybrid}; {ends} (the 512 model's base_scale is 0.7)"

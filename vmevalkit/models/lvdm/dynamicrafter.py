@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from vmevalkit.errors import InvalidArgumentError
+from vmevalkit.models.lvdm.config import LVDMConfig
 from vmevalkit.models.lvdm.image_input import resize_and_center_crop
 from vmevalkit.models.lvdm.pipeline import LVDMPipeline
 from vmevalkit.video import Video
@@ -24,20 +25,20 @@ from vmevalkit.video import Video
 SAVED_FPS = 8  # the official inference script writes every video at 8 fps, whatever the conditioning
 
 
+def run_defaults(cfg: LVDMConfig) -> dict[str, Any]:
+    """What the official scripts/run.sh passes for a variant: the config's default_fs as the frame stride
+    (256: 3) or fps (512: 24, 1024: 10), and for the zero-SNR models (512, 1024) 'uniform_trailing'
+    timesteps with guidance rescale 0.7, else 'uniform' without."""
+    zero_snr = cfg.diffusion.zero_snr
+    return {"frame_stride": cfg.unet.default_fs, "timestep_spacing": "uniform_trailing" if zero_snr else "uniform",
+            "guidance_rescale": 0.7 if zero_snr else 0.0}
+
+
 class DynamiCrafterPipeline(LVDMPipeline):
     """A loaded DynamiCrafter model; `__call__` animates a first frame following a prompt."""
 
     family = "dynamicrafter"
     load_image = staticmethod(resize_and_center_crop)
-
-    def run_defaults(self) -> dict[str, Any]:
-        """What the official scripts/run.sh passes for this variant: the config's default_fs as the frame stride
-        (256: 3) or fps (512: 24, 1024: 10), and for the zero-SNR models (512, 1024) 'uniform_trailing'
-        timesteps with guidance rescale 0.7, else 'uniform' without."""
-        zero_snr = self.config.diffusion.zero_snr
-        return {"frame_stride": self.config.unet.default_fs,
-                "timestep_spacing": "uniform_trailing" if zero_snr else "uniform",
-                "guidance_rescale": 0.7 if zero_snr else 0.0}
 
     def posterior_noise(self, batch: int, frames: int, height: int, width: int,
                         generator: torch.Generator | None = None) -> torch.Tensor:
@@ -75,7 +76,7 @@ class DynamiCrafterPipeline(LVDMPipeline):
                  latents: torch.Tensor | None = None, output_type: str = "video", progress: bool = True,
                  decode_chunk: int | None = None, callback: Callable[[dict], None] | None = None
                  ) -> Video | torch.Tensor:
-        """Sample a video from a first frame and a prompt. None takes the official value: run_defaults() for
+        """Sample a video from a first frame and a prompt. None takes the official value: run_defaults for
         frame_stride, timestep_spacing and guidance_rescale, the config's size and temporal_length for
         height, width and num_frames, and for decode_chunk the official decode (one frame per call with
         perframe_ae, else all at once). Every argument is checked before any work (ValueError or TypeError
@@ -86,7 +87,7 @@ class DynamiCrafterPipeline(LVDMPipeline):
         height, width = default_h if height is None else height, default_w if width is None else width
         self.check_size(height, width)
         frames = self.config.unet.temporal_length if num_frames is None else num_frames
-        official = self.run_defaults()
+        official = run_defaults(self.config)
         frame_stride = official["frame_stride"] if frame_stride is None else frame_stride
         timestep_spacing = official["timestep_spacing"] if timestep_spacing is None else timestep_spacing
         guidance_rescale = official["guidance_rescale"] if guidance_rescale is None else guidance_rescale

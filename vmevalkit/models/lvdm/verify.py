@@ -22,10 +22,10 @@ def verify_checkpoint(path: str | os.PathLike, config: str | os.PathLike | None 
     cfg = load_config(config if config is not None else suggested)
     expected = expected_tensors(cfg)
     found = model_tensors(specs, expected)
-    dtypes = ", ".join(f"{n} {str(d).removeprefix('torch.')}" for d, n in Counter(t.dtype for t in found.values())
+    dtypes = ", ".join(f"{n} {str(d).removeprefix('torch.')}" for d, n in Counter(t.dtype for t in specs.values())
                        .most_common())
     chosen = f"chosen from its keys: {evidence}" if config is None else "as given"
-    lines = [f"{Path(path)}: {len(found)} tensors ({dtypes}); config {cfg.name} ({chosen})"]
+    lines = [f"{Path(path)}: {len(specs)} tensors ({dtypes}); config {cfg.name} ({chosen})"]
     differences = key_differences(expected, found)
     if not differences:
         return True, lines + [f"OK: every key and shape matches the {cfg.family} {cfg.kind} model of {cfg.name}"]
