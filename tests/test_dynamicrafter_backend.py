@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from dynamicrafter_fixtures import fixture_dir, rebuilt_model, save_checkpoint
+from dynamicrafter_fixtures import fixture_dir, one_thread, rebuilt_model, save_checkpoint  # noqa: F401 (autouse)
 from PIL import Image
 
 from vmevalkit import models
@@ -83,28 +82,23 @@ def test_the_pipelines_are_importable_from_the_package_without_making_it_heavy()
 
 def test_a_checkpoint_registered_as_a_fine_tune_runs_through_the_registry(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "_REGISTRY", dict(models._REGISTRY))
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        register_model(ModelSpec(
-            "fixture-dc", "dynamicrafter", "i2v", "the tiny 512-style golden fixture as a fine-tune",
-            build=build_lvdm, untrained=True,
-            defaults={"steps": 1, "guidance": 7.5, "eta": 1.0, "frames": 8, "frame_stride": 24,
-                      "timestep_spacing": "uniform_trailing", "guidance_rescale": 0.7, "height": 40, "width": 64},
-            weights=WeightsSpec("example/fixture", "model.ckpt", config=str(fixture_dir("512") / "config.yaml"))))
-        (tmp_path / "fixture-dc").mkdir()
-        save_checkpoint(rebuilt_model("512"), tmp_path / "fixture-dc" / "model.ckpt")
-        model = load_model("fixture-dc", device="cpu", cache_dir=tmp_path)
-        assert model.resolution == (64, 40) and type(model.pipeline).__name__ == "DynamiCrafterPipeline"
-        first = Image.open(fixture_dir("512") / "input.png").convert("RGB")
-        q = Question(id="q", domain="d", prompt="the ball rolls", first_frame=first)
-        video = model.generate(q, first, seed=5, progress=False)
-        assert video.frames.shape == (8, 40, 64, 3) and video.fps == 8
-        assert np.array_equal(model.generate(q, first, seed=5, progress=False).frames, video.frames)
-        described = model.describe()
-        assert described["config"].endswith("config.yaml") and described["checkpoint_sha256"]
-    finally:
-        torch.set_num_threads(previous)
+    register_model(ModelSpec(
+        "fixture-dc", "dynamicrafter", "i2v", "the tiny 512-style golden fixture as a fine-tune",
+        build=build_lvdm, untrained=True,
+        defaults={"steps": 1, "guidance": 7.5, "eta": 1.0, "frames": 8, "frame_stride": 24,
+                  "timestep_spacing": "uniform_trailing", "guidance_rescale": 0.7, "height": 40, "width": 64},
+        weights=WeightsSpec("example/fixture", "model.ckpt", config=str(fixture_dir("512") / "config.yaml"))))
+    (tmp_path / "fixture-dc").mkdir()
+    save_checkpoint(rebuilt_model("512"), tmp_path / "fixture-dc" / "model.ckpt")
+    model = load_model("fixture-dc", device="cpu", cache_dir=tmp_path)
+    assert model.resolution == (64, 40) and type(model.pipeline).__name__ == "DynamiCrafterPipeline"
+    first = Image.open(fixture_dir("512") / "input.png").convert("RGB")
+    q = Question(id="q", domain="d", prompt="the ball rolls", first_frame=first)
+    video = model.generate(q, first, seed=5, progress=False)
+    assert video.frames.shape == (8, 40, 64, 3) and video.fps == 8
+    assert np.array_equal(model.generate(q, first, seed=5, progress=False).frames, video.frames)
+    described = model.describe()
+    assert described["config"].endswith("config.yaml") and described["checkpoint_sha256"]
     spec = ModelSpec("odd", "mine", "i2v", "x", build=build_lvdm, weights=WeightsSpec("a/b", "model.ckpt"))
     with pytest.raises(UserError, match=r"build_lvdm runs the families videocrafter, dynamicrafter, not 'mine'"):
         build_lvdm(spec, {}, "cpu", None, tmp_path / "fixture-dc" / "model.ckpt")

@@ -8,7 +8,8 @@ decoded videos, in float32 on the CPU."""
 import pytest
 import torch
 from conftest import SHARED
-from dynamicrafter_fixtures import VARIANTS, fixture_dir, golden, rebuilt_model, sampling_args, save_checkpoint
+from dynamicrafter_fixtures import (  # noqa: F401 (one_thread: an autouse fixture)
+    VARIANTS, fixture_dir, golden, one_thread, rebuilt_model, sampling_args, save_checkpoint)
 from PIL import Image
 
 from vmevalkit.models.lvdm.dynamicrafter import DynamiCrafterPipeline
@@ -21,14 +22,6 @@ SINGLE, SAMPLED = 1e-5, 1e-4
 
 def rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return ((a.float() - b.float()).abs().max() / b.float().abs().max()).item()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: one thread is fastest (the official code moves by 1e-6 with 1 vs 2)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module", params=VARIANTS)

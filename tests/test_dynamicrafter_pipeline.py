@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 from conftest import fixture_dir as videocrafter_dir
-from dynamicrafter_fixtures import fixture_dir, rebuilt_model, sampling_args, save_checkpoint
+from dynamicrafter_fixtures import (  # noqa: F401 (one_thread: an autouse fixture)
+    fixture_dir, one_thread, rebuilt_model, sampling_args, save_checkpoint)
 from PIL import Image
 
 from vmevalkit.errors import CheckpointError, UserError
@@ -18,14 +19,6 @@ from vmevalkit.video import motion_stats
 
 PROMPT = "a red ball rolling across a white table"
 ARGS = dict(num_inference_steps=1, height=40, width=64, num_frames=8, progress=False)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: one thread is fastest, and fair to other jobs on the machine
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 from conftest import fixture_dir as videocrafter_dir
-from dynamicrafter_fixtures import fixture_dir, rebuilt_model, save_checkpoint
+from dynamicrafter_fixtures import fixture_dir, one_thread, rebuilt_model, save_checkpoint  # noqa: F401 (autouse)
 from safetensors.torch import load_file
 
 from vmevalkit import weights

@@ -4,8 +4,8 @@ The rule is the one that made the golden fixtures (../shared/fixtures): every pa
 `named_parameters()` order, is drawn from one seeded generator, z = randn(shape); norm weights
 1 + 0.1 z, norm biases 0.1 z, the learnable image-attention scales (`alpha`) z, tensors with >= 2 dims
 z / sqrt(fan_in), other tensors 0.05 z. Our module order equals the official one, so
-`random_model(config, seed)` rebuilds a fixture's weights exactly. Such a model is UNTRAINED: its videos are structured noise, useful only to exercise the
-real pipeline."""
+`random_model(config, seed)` rebuilds a fixture's weights exactly. Such a model is UNTRAINED: its
+videos are structured noise, useful only to exercise the real pipeline."""
 
 from __future__ import annotations
 
