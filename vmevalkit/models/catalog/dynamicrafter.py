@@ -15,7 +15,7 @@ _VARIANTS = {
     "dynamicrafter-512": ("Doubiiu/DynamiCrafter_512", "dynamicrafter_512_v1.0", 320, 512, 24, "uniform_trailing",
                           0.7, "320x512, conditioned on fps 24 (15-30 recommended: smaller, more motion)"),
     "dynamicrafter-1024": ("Doubiiu/DynamiCrafter_1024", "dynamicrafter_1024_v1.0", 576, 1024, 10,
-                           "uniform_trailing", 0.7, "576x1024, conditioned on fps 10 (5-15 recommended)"),
+                           "uniform_trailing", 0.7, "576x1024, conditioned on fps 10 (5-15 recommended: smaller, more motion)"),
 }
 
 for model_id, (repo, config, height, width, stride, spacing, rescale, what) in _VARIANTS.items():

@@ -35,8 +35,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from vmevalkit.models.lvdm.arguments import TIMESTEP_SPACINGS
+
 Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-SPACINGS = ("uniform", "uniform_trailing")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def ddim_timesteps(num_steps: int, num_train_steps: int = 1000, spacing: str = "
         ts = torch.arange(0, num_train_steps, num_train_steps // num_steps) + 1
         return ts[ts < num_train_steps]
     if spacing != "uniform_trailing":
-        raise ValueError(f"timestep_spacing must be one of {SPACINGS}, got {spacing!r}")
+        raise ValueError(f"timestep_spacing must be one of {TIMESTEP_SPACINGS}, got {spacing!r}")
     steps = np.flip(np.round(np.arange(num_train_steps, 0, -num_train_steps / num_steps))).astype(np.int64) - 1
     ts = torch.from_numpy(steps.copy())
     return ts[ts >= 0]
