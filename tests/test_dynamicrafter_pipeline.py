@@ -87,17 +87,6 @@ def test_none_means_the_official_values_and_one_batched_unet_call_per_step(pipe,
     assert calls == [((1, 8), (2, 77 + 16 * 8), 24)]
 
 
-def test_the_first_frame_latent_comes_first_in_the_random_stream(pipe, image):
-    """seed=N: the posterior draws of the conditioning latent, then x_T, then the step noise (official order)."""
-    gen = torch.Generator().manual_seed(3)
-    concat = pipe.encode_first_frame(image, 8, height=40, width=64, generator=gen)
-    x_T = torch.randn(pipe.latent_shape(1, 8, 40, 64), generator=gen)
-    assert concat.shape == (1, 4, 8, 20, 32) and torch.equal(concat[:, :, 0], concat[:, :, 7])
-    seeded = pipe(image, PROMPT, seed=3, eta=0.0, output_type="latent", **ARGS)  # eta 0: the step noise is unused
-    given = pipe(image, PROMPT, seed=3, eta=0.0, latents=x_T, output_type="latent", **ARGS)
-    assert torch.equal(seeded, given)
-
-
 def test_output_types_and_guidance_scale_one(pipe, image):
     latents = pipe(image, PROMPT, seed=1, output_type="latent", guidance_scale=1.0, **ARGS)
     assert latents.shape == (1, 4, 8, 20, 32)
