@@ -29,8 +29,8 @@ def fixture_checkpoint(tmp_path_factory):
 
     import torch
 
-    from vmevalkit.models.videocrafter.config import load_config
-    from vmevalkit.models.videocrafter.random_weights import random_model
+    from vmevalkit.models.lvdm.config import load_config
+    from vmevalkit.models.lvdm.random_weights import random_model
 
     made: dict[str, Path] = {}
 

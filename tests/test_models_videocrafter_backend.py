@@ -43,9 +43,9 @@ class RecordingPipeline:
 @pytest.fixture
 def engine(monkeypatch, tmp_path):
     RecordingPipeline.built = []
-    module = types.ModuleType("vmevalkit.models.videocrafter.pipeline")
+    module = types.ModuleType("vmevalkit.models.lvdm.pipeline")
     module.VideoCrafterPipeline = RecordingPipeline
-    monkeypatch.setitem(__import__("sys").modules, "vmevalkit.models.videocrafter.pipeline", module)
+    monkeypatch.setitem(__import__("sys").modules, "vmevalkit.models.lvdm.pipeline", module)
     for model_id in ("videocrafter2-512", "videocrafter2-t2v-512"):
         (tmp_path / model_id).mkdir()
         (tmp_path / model_id / "model.ckpt").write_bytes(model_id.encode())

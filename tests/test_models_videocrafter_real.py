@@ -14,7 +14,7 @@ from vmevalkit import models
 from vmevalkit.cli import main
 from vmevalkit.errors import UserError
 from vmevalkit.models import ModelSpec, load_model, register_model
-from vmevalkit.models.catalog.videocrafter import build_videocrafter
+from vmevalkit.models.lvdm.backend import build_lvdm
 from vmevalkit.questions import Question
 from vmevalkit.video import motion_stats
 from vmevalkit.weights import WeightsSpec
@@ -61,7 +61,7 @@ def test_an_official_format_checkpoint_loads_from_ckpt_and_from_its_safetensors(
     monkeypatch.setattr(models, "_REGISTRY", dict(models._REGISTRY))
     register_model(ModelSpec(
         "fixture-i2v", "videocrafter", "i2v", "the tiny golden fixture in the official checkpoint format",
-        build=build_videocrafter, untrained=True,
+        build=build_lvdm, untrained=True,
         defaults={"steps": 1, "guidance": 12.0, "eta": 1.0, "fps": 8, "frames": 4, "height": 64, "width": 64},
         weights=WeightsSpec("example/fixture", "model.ckpt", config=str(fixture_dir("i2v") / "config.yaml"))))
     folder = tmp_path / "fixture-i2v"

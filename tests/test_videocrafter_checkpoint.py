@@ -8,9 +8,9 @@ from conftest import fixture_dir
 from safetensors.torch import save_file
 
 from vmevalkit.errors import CheckpointError, UserError
-from vmevalkit.models.videocrafter.checkpoint import read_state_dict
-from vmevalkit.models.videocrafter.config import load_config
-from vmevalkit.models.videocrafter.pipeline import VideoCrafterPipeline
+from vmevalkit.models.lvdm.checkpoint import read_state_dict
+from vmevalkit.models.lvdm.config import load_config
+from vmevalkit.models.lvdm.pipeline import VideoCrafterPipeline
 
 CONFIG = fixture_dir("t2v") / "config.yaml"
 

@@ -11,12 +11,12 @@ from conftest import SHARED, fixture_dir
 from PIL import Image
 from safetensors.torch import load_file
 
-from vmevalkit.models.videocrafter import attention
-from vmevalkit.models.videocrafter.config import load_config
-from vmevalkit.models.videocrafter.encoders import clip_preprocess
-from vmevalkit.models.videocrafter.pipeline import VideoCrafterPipeline
-from vmevalkit.models.videocrafter.random_weights import random_model
-from vmevalkit.models.videocrafter.sampling import guided, sample_ddim
+from vmevalkit.models.lvdm import attention
+from vmevalkit.models.lvdm.config import load_config
+from vmevalkit.models.lvdm.encoders import clip_preprocess
+from vmevalkit.models.lvdm.pipeline import VideoCrafterPipeline
+from vmevalkit.models.lvdm.random_weights import random_model
+from vmevalkit.models.lvdm.sampling import guided, sample_ddim
 
 SINGLE, SAMPLED = 1e-5, 1e-4
 KINDS = ["i2v", "t2v"]

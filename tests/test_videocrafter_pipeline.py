@@ -7,10 +7,10 @@ from conftest import fixture_dir
 from PIL import Image
 
 from vmevalkit.errors import UserError
-from vmevalkit.models.videocrafter import latent_diffusion
-from vmevalkit.models.videocrafter import pipeline as pipeline_module
-from vmevalkit.models.videocrafter.pipeline import VideoCrafterPipeline
-from vmevalkit.models.videocrafter.tiny import tiny_pipeline
+from vmevalkit.models.lvdm import latent_diffusion
+from vmevalkit.models.lvdm import pipeline as pipeline_module
+from vmevalkit.models.lvdm.pipeline import VideoCrafterPipeline
+from vmevalkit.models.lvdm.tiny import tiny_pipeline
 from vmevalkit.video import motion_stats
 
 ARGS = dict(num_inference_steps=4, height=64, width=64, num_frames=8, progress=False)

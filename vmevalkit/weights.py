@@ -296,24 +296,37 @@ def hub_file_facts(repo_id: str, spec: WeightsSpec) -> tuple[str | None, str | N
     return (etag if re.fullmatch(r"[0-9a-f]{64}", etag) else None), meta.commit_hash
 
 
-def convert(ckpt: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+HALF_DTYPES = ("bf16", "fp16")
+
+
+def convert(ckpt: str | os.PathLike, out: str | os.PathLike | None = None, dtype: str | None = None) -> Path:
     """Write a checkpoint's flat state dict as `.safetensors` (atomically) and record its sha256.
 
-    The input is read with `weights_only=True`, so a file that would run code is refused."""
+    The input is read with `weights_only=True`, so a file that would run code is refused. With `dtype`
+    ("bf16" or "fp16") the weights are stored in that half precision (half the bytes to read; the engine loads
+    them onto a GPU in that dtype); the diffusion schedule (the top-level buffers such as alphas_cumprod)
+    stays float32, as the sampler reads it."""
     from safetensors.torch import save_file
 
-    from vmevalkit.models.videocrafter.checkpoint import read_state_dict
+    from vmevalkit.models.lvdm.checkpoint import read_state_dict
 
     ckpt = Path(ckpt)
     out = Path(out) if out else ckpt.with_suffix(".safetensors")
+    if dtype is not None and dtype not in HALF_DTYPES:
+        raise UserError(f"--dtype {dtype}: choose one of {', '.join(HALF_DTYPES)}")
     if out.resolve() == ckpt.resolve():
         raise UserError(f"{out}: the output would overwrite the input; pass --out with another name")
     if out.suffix != ".safetensors":
         raise UserError(f"{out}: the output name must end in .safetensors")
     state = read_state_dict(ckpt)
+    import torch
+
+    half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype or "")
     seen: set[int] = set()
     tensors = {}
     for key, tensor in state.items():  # safetensors refuses tensors that share memory: give each its own
+        if half is not None and tensor.is_floating_point() and "." in key:
+            tensor = tensor.to(half)
         ptr = tensor.untyped_storage().data_ptr()
         tensors[key] = tensor.contiguous() if ptr not in seen else tensor.clone().contiguous()
         seen.add(ptr)
@@ -322,5 +335,5 @@ def convert(ckpt: str | os.PathLike, out: str | os.PathLike | None = None) -> Pa
             save_file(tensors, str(tmp), metadata={"format": "pt", "source": ckpt.name})
     except OSError as e:
         raise CheckpointError(f"{out}: could not write ({e.strerror or e}); choose another --out") from e
-    write_record(out, converted_from=ckpt.name)
+    write_record(out, converted_from=ckpt.name, **({"dtype": dtype} if dtype else {}))
     return out

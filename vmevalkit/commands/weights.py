@@ -1,4 +1,4 @@
-"""`vmevalkit weights download|list|path|convert`: fetch, find and convert model checkpoints."""
+"""`vmevalkit weights download|list|path|convert|verify`: fetch, find, convert and check model checkpoints."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ CACHE_HELP = "weights folder (default $VMEVALKIT_WEIGHTS, else ~/.cache/vmevalki
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("weights", help="download, list, locate or convert model weights")
+    p = subparsers.add_parser("weights", help="download, list, locate, convert or verify model weights")
     sub = p.add_subparsers(dest="weights_command", metavar="ACTION", required=True)
     d = sub.add_parser("download", help="fetch a model's checkpoint or diffusers snapshot from the Hugging Face Hub "
                        "(resumes)")
@@ -29,7 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c = sub.add_parser("convert", help="convert a trusted .ckpt to .safetensors (loads without pickle)")
     c.add_argument("checkpoint", type=Path)
     c.add_argument("--out", type=Path, help="output file (default: beside the input, with .safetensors)")
+    c.add_argument("--dtype", choices=["bf16", "fp16"],
+                   help="store the weights in half precision (half the bytes; loads onto a GPU in that dtype)")
     c.set_defaults(func=convert)
+    v = sub.add_parser("verify", help="check that a checkpoint fits a VideoCrafter / DynamiCrafter config (keys, "
+                                      "shapes, dtypes; the tensors are not read): exit 0 if it does, 2 if not")
+    v.add_argument("checkpoint", type=Path, help="a .ckpt or .safetensors file")
+    v.add_argument("--config", help="a built-in config name or a YAML path (default: the one the keys point to)")
+    v.set_defaults(func=verify)
 
 
 def _weights_spec(args: argparse.Namespace):
@@ -102,7 +109,15 @@ def path(args: argparse.Namespace) -> int:
 def convert(args: argparse.Namespace) -> int:
     from vmevalkit import weights
 
-    out = weights.convert(args.checkpoint, args.out)
+    out = weights.convert(args.checkpoint, args.out, args.dtype)
     record = weights.read_record(out) or {}
     print(f"wrote {out} (sha256 {record.get('sha256')})")
     return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    from vmevalkit.models.lvdm.verify import verify_checkpoint
+
+    fits, lines = verify_checkpoint(args.checkpoint, args.config)
+    print("\n".join(lines))
+    return 0 if fits else 2

@@ -1,1 +1,0 @@
-"""Native VideoCrafter (LVDM) engine: image+text-to-video latent diffusion, in-process."""
