@@ -15,6 +15,7 @@ from hosted_cases import BY_NAME, question, serve, tree_text
 from hosted_fakes import VIDEO_FRAMES, VIDEO_SIZE, FakeKling, Script, make_mp4
 
 from vmevalkit.questions import write_question
+from vmevalkit.report import write_report
 from vmevalkit.results import iter_items
 from vmevalkit.runner import RunOptions, run_experiment
 from vmevalkit.video import read_mp4
@@ -56,6 +57,10 @@ def test_sigkill_while_polling_then_rerun_creates_once_and_the_video_is_complete
     assert item.ok and generation["job_id"] == "job1" and generation["resumed"] is True
     assert generation["returned_video"]["num_frames"] == VIDEO_FRAMES
     assert (generation["returned_video"]["width"], generation["returned_video"]["height"]) == VIDEO_SIZE
+    board, paths = write_report(tmp_path / "out" / "k", resamples=200)
+    [row] = json.loads(paths["json"].read_text())["generation"]  # the spend of the job, though paid by the first run
+    assert row["model"] == "kling-v2-6" and row["estimated_cost_usd"] == generation["cost_estimate_usd"] > 0
+    assert "### Generation" in paths["markdown"].read_text()
     assert read_mp4(item.folder / "video.mp4").num_frames == VIDEO_FRAMES
 
 
@@ -98,6 +103,13 @@ def test_no_key_reaches_a_file_a_log_or_the_console_after_every_error_path(tmp_p
                         ("wavespeed-wan-2.2-i2v-480p", "provider_error"), ("kling-v2-6", "auth")]:
         assert messages[model].endswith(f"[{kind}]"), messages[model]
     assert fakes["luma-ray-2"].uploads  # the put: uploader ran (its URL held the password)
+    board, _ = write_report(tmp_path / "out" / "leak", resamples=200)
+    refused = board.cells[("seedance-v1-pro", "all")]
+    assert (refused.correct, refused.judged, refused.unscored) == (0, 2, 0)  # a refusal is the model's failure
+    assert board.cells[("openai-sora-2", "all")].judged == 0  # a timeout is left unscored (a rerun retries it)
+    kinds = {m: dict(g.failures) for m, g in board.generation.items()}
+    assert kinds["seedance-v1-pro"] == {"refused": 2} and kinds["openai-sora-2"] == {"timeout": 2}
+    assert board.generation["seedance-v1-pro"].refused == ["hosted_task/q0", "hosted_task/q1"]
     assert "[REDACTED]" in messages["runway-gen4-turbo"]  # the echoed key reached the kit and was scrubbed
     everything = "\n".join([tree_text(tmp_path / "out"), caplog.text, out, err])
     assert "retrying" in caplog.text and "Bearer" in "".join(r["headers"].get("Authorization", "")

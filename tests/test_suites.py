@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from vmevalkit.cli import main
+from vmevalkit.report import leaderboard_text
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks.suites import SUITES, Suite, SuiteEntry, get_suite, questions_hash
 
@@ -51,6 +52,8 @@ def test_run_with_a_suite_records_it(tmp_path, monkeypatch):
     assert record["suite"]["name"] == "two-v1" and record["suite"]["complete"] is True
     assert record["suite"]["definition_hash"] == SUITES["two-v1"].definition_hash()
     assert sorted(record["questions"]) == ["counting_task/counting_0005", "maze_task/maze_0000"]
+    header = f"Questions from suite two-v1 (definition {record['suite']['definition_hash'][:12]}, questions "
+    assert header + record["suite"]["questions_hash"][:12] + ")" in leaderboard_text(tmp_path / "suite-two-v1")
     with pytest.raises(SystemExit):  # one source of questions at a time
         main(["run", "--suite", "two-v1", "--tasks", "maze", "--output-dir", str(tmp_path)])
     assert replace(SUITES["two-v1"], name="x").definition_hash() != SUITES["two-v1"].definition_hash()

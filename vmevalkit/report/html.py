@@ -22,13 +22,18 @@ from vmevalkit.images import load_rgb
 from vmevalkit.questions import FINAL_FRAME, FIRST_FRAME, PROMPT
 from vmevalkit.report.leaderboard import ALL, ItemResult, Leaderboard
 from vmevalkit.report.render import (
+    GENERATION_NOTE,
     PASS_NOTE,
     column_text,
+    failures_text,
+    generation_rows,
     notes_text,
     pass_columns,
     pass_text,
     policy_text,
     row_label,
+    shows_generation,
+    suite_text,
     table_columns,
 )
 from vmevalkit.results import LAST_FRAME, QUESTION_DIR
@@ -198,6 +203,16 @@ def _pass_table(board: Leaderboard) -> str:
             f"{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
+def _generation_table(board: Leaderboard) -> str:
+    rows = generation_rows(board)
+    body = "".join(f"<tr><td>{escape(row_label(board, r['model']))}</td><td>{r['items']}</td>"
+                   f"<td>{escape(failures_text(r['failures']))}</td><td>{r['estimated_cost_usd']:.2f}</td>"
+                   f"<td>{escape(', '.join(r['refused']))}</td></tr>" for r in rows)
+    return (f"<h2>Generation</h2><p>{escape(GENERATION_NOTE)}</p><table id=\"generation\"><thead><tr><th>model</th>"
+            f"<th>items</th><th>failed</th><th>estimated spend (USD)</th><th>refused</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
 def html_page(board: Leaderboard, out_dir: Path, settings: dict[str, Any], embed_limit_mb: float = 64.0,
               pass_plot: bytes | None = None) -> str:
     """The page; `pass_plot` is the pass@k plot's PNG when pass@k is reported."""
@@ -216,6 +231,7 @@ def html_page(board: Leaderboard, out_dir: Path, settings: dict[str, Any], embed
              f"★ marks the verdict that counts.{' ' + escape(notes) if notes else ''}</p><p><small>vmevalkit "
              f"{vmevalkit.__version__}; "
              f"{escape(json.dumps(settings, sort_keys=True))}</small></p>",
+             *([f"<p>{escape(suite_text(board))}.</p>"] if board.suites else []),
              f'<table id="leaderboard"><thead><tr><th>model</th>{head}</tr></thead><tbody>{body}</tbody></table>']
     if board.rows:
         parts.append(f'<img id="plot" alt="success rates with 95% intervals" '
@@ -225,6 +241,8 @@ def html_page(board: Leaderboard, out_dir: Path, settings: dict[str, Any], embed
         if pass_plot is not None:
             parts.append(f'<img id="pass-plot" alt="pass@k against k with 95% intervals" '
                          f'src="{_data_url("image/png", pass_plot)}">')
+    if shows_generation(board):
+        parts.append(_generation_table(board))
     if board.agreements:
         rows = "".join(
             f"<tr><td>{escape(a.first)} vs {escape(a.second)}</td><td>{a.items}</td><td>{a.rate:.1%}</td>"

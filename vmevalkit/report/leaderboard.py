@@ -28,9 +28,17 @@ from typing import Any, Callable, Iterable
 
 from vmevalkit.errors import UserError
 from vmevalkit.hashing import sha256_file
+from vmevalkit.report.generation import (
+    REFUSED,
+    Generation,
+    failure_kind,
+    generation_by_model,
+    refused_row,
+    suites_of,
+)
 from vmevalkit.report.passk import PassAtK, choose_ks, estimate
 from vmevalkit.report.stats import Agreement, agreement, mean_interval
-from vmevalkit.results import iter_items
+from vmevalkit.results import ResultItem, iter_items
 from vmevalkit.scoring.rows import about_video, latest_rows, read_rows, scorer_kind
 
 SCORER_PRECEDENCE = ("exact", "human", "vlm", "similarity")
@@ -134,6 +142,8 @@ class Leaderboard:
     samples: int = 1  # the most samples per question any item was made with
     pass_ks: list[int] = field(default_factory=list)  # the k reported (none: one sample, none asked)
     pass_at: dict[tuple[str, str, int], PassAtK] = field(default_factory=dict)  # (model, task, k), k = 1..max
+    generation: dict[str, Generation] = field(default_factory=dict)  # model -> how its videos were made
+    suites: list[dict[str, Any]] = field(default_factory=list)  # the suites the questions came from
 
     @property
     def has_consistency(self) -> bool:
@@ -168,13 +178,14 @@ def choose_row(rows: dict[str, dict[str, Any]], policy: str = "auto") -> dict[st
     return judged[0] if judged else None
 
 
-def load_items(experiment_dir: str | os.PathLike, policy: str = "auto") -> list[ItemResult]:
+def load_items(experiment_dir: str | os.PathLike, results: list[ResultItem], policy: str = "auto"
+               ) -> list[ItemResult]:
     """Every item of the experiment with the rows about its current video; other rows are ignored."""
     by_item: dict[tuple[str, str, int], dict[str, dict[str, Any]]] = {}
     for (model, question, sample, scorer), row in latest_rows(read_rows(experiment_dir)).items():
         by_item.setdefault((model, question, sample), {})[scorer] = row
     items = []
-    for item in iter_items(experiment_dir):
+    for item in results:
         has_video = item.ok and item.video_path.is_file()
         sha = sha256_file(item.video_path) if has_video else None
         rows = {name: row for name, row in by_item.get(item.key, {}).items()
@@ -184,7 +195,7 @@ def load_items(experiment_dir: str | os.PathLike, policy: str = "auto") -> list[
             control=is_control(item.model, item.metadata), untrained=bool(item.metadata.get("untrained")),
             folder=item.folder,
             video=item.video_path if has_video else None, sample=item.sample, samples=item.samples, rows=rows,
-            chosen=choose_row(rows, policy)))
+            chosen=refused_row() if failure_kind(item) == REFUSED else choose_row(rows, policy)))
     return items
 
 
@@ -236,7 +247,8 @@ def build_leaderboard(experiment_dir: str | os.PathLike, policy: str = "auto", r
                       seed: int = 0, pass_ks: list[int] | None = None) -> Leaderboard:
     """The leaderboard; `pass_ks` are the k to report pass@k for (default: 1 and the number of samples,
     when the questions have several)."""
-    items = load_items(experiment_dir, policy)
+    results = list(iter_items(experiment_dir))
+    items = load_items(experiment_dir, results, policy)
     if not items:
         raise UserError(f"{experiment_dir}: no results found (expected <model>/<domain>_task/<question>/metadata.json)")
     scorers = {name for item in items for name in item.rows}
@@ -259,4 +271,4 @@ def build_leaderboard(experiment_dir: str | os.PathLike, policy: str = "auto", r
     return Leaderboard(Path(experiment_dir).name, policy, tasks, ranked,
                        sorted(controls, key=lambda m: (order.get(m, len(order)), m)),
                        {item.model for item in items if item.untrained}, cells, _agreements(items), items,
-                       samples, ks, pass_at)
+                       samples, ks, pass_at, generation_by_model(results), suites_of(experiment_dir))

@@ -74,6 +74,34 @@ def notes_text(board: Leaderboard) -> str:
     return " ".join(notes)
 
 
+def suite_text(board: Leaderboard) -> str:
+    """`Questions from suite core-v1 (definition 3f2a…, questions 9c1b…)`; empty without a suite."""
+    return "; ".join(
+        f"Questions from suite {s['name']} (definition {str(s['definition_hash'])[:12]}, questions "
+        f"{str(s['questions_hash'])[:12]}{'' if s.get('complete', True) else ', part of it'})" for s in board.suites)
+
+
+def shows_generation(board: Leaderboard) -> bool:
+    """Whether the report has a generation table: some item failed, or some model has a price."""
+    return any(g.failed or g.cost_usd for g in board.generation.values())
+
+
+def generation_rows(board: Leaderboard) -> list[dict[str, Any]]:
+    """Per model: items, failed by kind, estimated spend (USD) and the refused items."""
+    return [{"model": m, "items": g.items, "failed": g.failed, "failures": dict(sorted(g.failures.items())),
+             "estimated_cost_usd": round(g.cost_usd, 4), "refused": g.refused}
+            for m in board.rows for g in [board.generation.get(m)] if g is not None]
+
+
+GENERATION_NOTE = ("Failed items by kind; an item the provider refused (content policy) counts as wrong in the rate, "
+                   "any other failure is left unscored (rerun `vmevalkit run` to retry it). Spend is the price "
+                   "table's estimate for the videos made.")
+
+
+def failures_text(failures: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in failures.items()) or "—"
+
+
 def pass_columns(board: Leaderboard) -> list[str]:
     return [ALL, *board.tasks]
 
@@ -85,6 +113,8 @@ def markdown(board: Leaderboard) -> str:
              "(no video, not scored, scorer error) are left out of the rate.", ""]
     if notes := notes_text(board):
         lines += [notes, ""]
+    if suites := suite_text(board):
+        lines += [suites + ".", ""]
     lines += ["| model | " + " | ".join(h for h, _ in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for model in board.rows:
         cells = " | ".join(column_text(board, model, h, t) for h, t in columns)
@@ -110,6 +140,15 @@ def markdown(board: Leaderboard) -> str:
             for k in board.pass_ks:
                 cells = " | ".join(pass_text(board.pass_at[(model, t, k)]) for t in tasks)
                 lines.append(f"| {row_label(board, model)} | {k} | {cells} |")
+    if shows_generation(board):
+        lines += ["", "### Generation", "", GENERATION_NOTE, "",
+                  "| model | items | failed | estimated spend (USD) |", "|---|---|---|---|"]
+        for row in generation_rows(board):
+            lines.append(f"| {row_label(board, row['model'])} | {row['items']} | {failures_text(row['failures'])} | "
+                         f"{row['estimated_cost_usd']:.2f} |")
+        for row in generation_rows(board):
+            if row["refused"]:
+                lines.append(f"\nRefused for {row['model']}: " + ", ".join(row["refused"]))
     if not board.scored:
         lines += ["", f"No verdicts yet: run `vmevalkit score --experiment {board.experiment}`."]
     return "\n".join(lines) + "\n"
@@ -181,6 +220,8 @@ def as_json(board: Leaderboard, settings: dict[str, Any]) -> dict[str, Any]:
                          "questions": c.success.questions, "consistency": _rate_json(c.consistency)}
                         for m in board.rows for t in [ALL, *board.tasks] for c in [board.cells[(m, t)]]],
         "pass_at_k": {"k": board.pass_ks, "rows": pass_rows(board)},
+        "suites": board.suites,
+        "generation": generation_rows(board),
         "agreement": [{"first": a.first, "second": a.second, "items": a.items, "agreement": _num(a.rate),
                        "kappa": _num(a.kappa), "both_correct": a.both_correct, "both_wrong": a.both_wrong,
                        "only_first": a.only_first, "only_second": a.only_second} for a in board.agreements],
