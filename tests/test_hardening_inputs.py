@@ -129,6 +129,13 @@ def test_the_controls_frames_are_bounded_before_any_frame_is_made(tmp_path, data
         StaticBaseline(fps=float("inf"))
 
 
+def test_a_size_the_tiny_model_cannot_make_stops_the_run_before_any_model_runs(tmp_path, dataset, capsys):
+    done = main(["run", "--questions", str(dataset), "--models", "static,videocrafter-tiny", "--set", "height=33",
+                 "--output-dir", str(tmp_path / "out"), "--no-progress"])
+    assert done == 2 and not (tmp_path / "out").exists()  # static (listed first) made nothing either
+    assert "videocrafter-tiny: height must be a positive multiple of 4 (got 33)" in capsys.readouterr().err
+
+
 def _bounded_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 

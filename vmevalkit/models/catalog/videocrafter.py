@@ -6,7 +6,7 @@ from pathlib import Path
 
 from vmevalkit.models import ModelSpec, register_model
 from vmevalkit.models.base import VideoModel
-from vmevalkit.models.lvdm.backend import OFFICIAL_SIZE_MULTIPLE, build_lvdm, settings_validator
+from vmevalkit.models.lvdm.backend import OFFICIAL_SIZE_MULTIPLE, build_lvdm, check_settings, settings_validator
 from vmevalkit.weights import WeightsSpec
 
 
@@ -15,6 +15,14 @@ def _build_videocrafter_tiny(spec: ModelSpec, settings: dict, device: str, dtype
     from vmevalkit.models.lvdm.backend import LVDMModel
 
     return LVDMModel.tiny(spec.id, settings, device=device, dtype=dtype)
+
+
+def _check_tiny_settings(settings: dict) -> None:
+    """The tiny model's settings, its sizes checked against the toy config's multiple (before any model runs)."""
+    from vmevalkit.models.lvdm.config import load_config
+    from vmevalkit.models.lvdm.tiny import TINY_CONFIG
+
+    check_settings("videocrafter-tiny", settings, load_config(TINY_CONFIG).size_multiple)
 
 
 _VIDEOCRAFTER_DEFAULTS = {"steps": 50, "guidance": 12.0, "eta": 1.0, "fps": 8, "frames": 16,
@@ -41,5 +49,5 @@ register_model(ModelSpec(
     description="UNTRAINED: the VideoCrafter image-to-video architecture at toy size with random weights "
                 "from a fixed seed, built on the fly. Runs the real pipeline on any CPU in seconds; "
                 "its videos are noise. A smoke test, not a model to rank.",
-    build=_build_videocrafter_tiny, validate=settings_validator("videocrafter-tiny", 1),
+    build=_build_videocrafter_tiny, validate=_check_tiny_settings,
     defaults={"steps": 5, "guidance": 12.0, "eta": 1.0, "fps": 8, "frames": 8, "height": 40, "width": 64}))

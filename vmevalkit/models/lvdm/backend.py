@@ -52,8 +52,7 @@ def check_settings(model_id: str, settings: dict[str, Any], size_multiple: int =
 
 
 def settings_validator(model_id: str, size_multiple: int) -> Callable[[dict], None]:
-    """The registry's check of a spec's settings before any work (sizes: multiples of `size_multiple`; the
-    tiny model's own multiple is checked by its pipeline when it is built, in a second)."""
+    """The registry's check of a spec's settings before any work (sizes: multiples of `size_multiple`)."""
     return lambda settings: check_settings(model_id, settings, size_multiple)
 
 

@@ -151,6 +151,11 @@ class LVDMConfig:
         f = self.vae.downsample_factor
         return self.latent_size[0] * f, self.latent_size[1] * f
 
+    @property
+    def size_multiple(self) -> int:
+        """Video height and width must be multiples of this (autoencoder factor x UNet downsampling)."""
+        return self.vae.downsample_factor * 2 ** (len(self.unet.channel_mult) - 1)
+
 
 def _section(raw: Any, defaults: dict[str, Any], where: str, unused: frozenset = frozenset(),
              choices: dict[str, tuple] | None = None) -> dict[str, Any]:

@@ -165,7 +165,7 @@ class LVDMPipeline:
     @property
     def size_multiple(self) -> int:
         """Video height and width must be multiples of this (autoencoder factor x UNet downsampling)."""
-        return self.config.vae.downsample_factor * 2 ** (len(self.config.unet.channel_mult) - 1)
+        return self.config.size_multiple
 
     def describe(self) -> dict[str, Any]:
         """What metadata.json records about the loaded model: source, config, kind, device, dtype, size."""
