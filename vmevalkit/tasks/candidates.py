@@ -10,6 +10,8 @@ while a different answer moves them a lot.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -165,3 +167,77 @@ def closest(dist: dict[str, float]) -> tuple[str, float]:
     ranked = sorted(dist.items(), key=lambda kv: (kv[1], kv[0]))
     margin = ranked[1][1] - ranked[0][1] if len(ranked) > 1 else float("inf")
     return ranked[0][0], round(margin, 4)
+
+
+COLOUR_OUTLIER = 20.0  # grey levels off the fitted line: a colour that changed, left out of the fit
+CLIPPED = 3  # observed levels this close to 0 or 255 may be clipped: they vote but are not fitted
+MIN_GROUP = 50  # flat pixels of one colour needed for that colour to count
+
+
+@dataclass(frozen=True)
+class ColourFit:
+    """Per-channel gain and offset that take a rendering's colours to how a video shows them."""
+
+    gain: np.ndarray  # (3,)
+    offset: np.ndarray  # (3,)
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        """`image` (H x W x 3, 0..255) as the video would show it, clipped to 0..255 as the video is."""
+        return np.clip(np.asarray(image, np.float64) * self.gain + self.offset, 0.0, 255.0)
+
+
+def _channel_line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """The gain and offset of y = clip(gain * x + offset) that the most weight agrees with (within
+    COLOUR_OUTLIER), refined by least squares on the agreeing levels that are not at 0 or 255."""
+    lines = [(1.0, float(yi - xi)) for xi, yi in zip(x, y)]
+    lines += [(float((y[j] - y[i]) / (x[j] - x[i])), float(y[i] - x[i] * (y[j] - y[i]) / (x[j] - x[i])))
+              for i in range(len(x)) for j in range(i + 1, len(x)) if abs(x[j] - x[i]) >= 20]
+    lines = [(g, o) for g, o in lines if 0.5 <= g <= 2.0] or [(1.0, 0.0)]
+
+    def agree(line: tuple[float, float]) -> np.ndarray:
+        return np.abs(np.clip(line[0] * x + line[1], 0, 255) - y) <= COLOUR_OUTLIER
+
+    gain, offset = max(lines, key=lambda line: (float(w[agree(line)].sum()), -abs(line[0] - 1.0)))
+    use = agree((gain, offset)) & (y > CLIPPED) & (y < 255 - CLIPPED)
+    if use.any():
+        xu, yu, wu = x[use], y[use], w[use]
+        xm = np.average(xu, weights=wu)
+        var = np.average((xu - xm) ** 2, weights=wu)
+        if var > 1.0:
+            gain = float(np.average((xu - xm) * (yu - np.average(yu, weights=wu)), weights=wu) / var)
+        offset = float(np.average(yu - gain * xu, weights=wu))
+    return gain, offset
+
+
+@dataclass(frozen=True)
+class ColourGroups:
+    """A reference rendering's flat pixels in a mask, grouped by colour: what `fit` measures a video's
+    colour change on. Unlike `match_colours` it maps the rendering forward, so levels the video clipped
+    stay clipped, and it follows the line most of the picture agrees with, so a part whose colour changed
+    does not bend it."""
+
+    mask: np.ndarray  # H x W, the pixels used
+    levels: np.ndarray  # G x 3, each group's colour in the reference
+    group: np.ndarray  # the group of every masked pixel
+    counts: np.ndarray  # G
+
+    @classmethod
+    def of(cls, reference: np.ndarray, mask: np.ndarray) -> ColourGroups:
+        mask = mask & flat_pixels(reference)
+        rgb = np.asarray(reference, np.int64)[mask]
+        keys, group, counts = np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2], return_inverse=True,
+                                        return_counts=True)
+        levels = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1).astype(np.float64)
+        return cls(mask, levels, group, counts)
+
+    def fit(self, observed: np.ndarray) -> ColourFit:
+        """The colour change from the reference to `observed` (H x W x 3, lined up with the reference)."""
+        big = self.counts >= MIN_GROUP
+        if not big.any():
+            return ColourFit(np.ones(3), np.zeros(3))
+        sums = np.stack([np.bincount(self.group, weights=observed[..., c][self.mask], minlength=len(self.counts))
+                         for c in range(3)], axis=1)
+        means = sums[big] / self.counts[big, None]
+        lines = [_channel_line(self.levels[big, c], means[:, c], self.counts[big].astype(np.float64))
+                 for c in range(3)]
+        return ColourFit(np.array([g for g, _ in lines]), np.array([o for _, o in lines]))

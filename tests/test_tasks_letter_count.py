@@ -1,0 +1,113 @@
+"""The letter counting task: the answers are right, the box is read by the glyph matcher, consistency."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageChops
+
+from vmevalkit.tasks import get_task
+from vmevalkit.tasks._video import cut_video, held_video
+from vmevalkit.tasks.letter_count import (
+    EDIT_DISTANCES,
+    PHRASE_LETTERS,
+    TEXT_SIZE,
+    WORDS,
+    draw_card,
+    edit_distance,
+)
+from vmevalkit.tasks.validation import all_distortions
+
+TASK = get_task("letter_count")
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return {d: TASK.generate(1, d) for d in TASK.difficulties}
+
+
+def _brute_edit_distance(a: str, b: str) -> int:
+    """The fewest edits found by breadth-first search over strings (for checking the DP on short words)."""
+    letters = set(a + b)
+    frontier, seen, steps = {a}, {a}, 0
+    while b not in frontier:
+        steps += 1
+        nxt = set()
+        for s in frontier:
+            for i in range(len(s) + 1):
+                nxt |= {s[:i] + c + s[i:] for c in letters}
+                if i < len(s):
+                    nxt |= {s[:i] + s[i + 1:]} | {s[:i] + c + s[i + 1:] for c in letters}
+        frontier = nxt - seen
+        seen |= frontier
+    return steps
+
+
+def test_edit_distance_matches_a_direct_search():
+    for a, b in [("kitten", "sitting"), ("light", "flight"), ("stone", "store"), ("pool", "spool"),
+                 ("moon", "noon"), ("cable", "table"), ("abc", "")]:
+        assert edit_distance(a, b) == edit_distance(b, a) == _brute_edit_distance(a, b)
+
+
+@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+def test_the_stored_answer_is_the_count_or_the_edit_distance(difficulty):
+    for seed in range(8):
+        q = TASK.generate(seed, difficulty).question
+        assert q.metadata == TASK.generate(seed, difficulty).question.metadata  # deterministic
+        text, answer = q.metadata["text"], q.metadata["solution"]["answer"]
+        assert text["size"] == TEXT_SIZE[difficulty] and 0 <= answer <= 9
+        if difficulty == "hard":
+            a, b = text["lines"]
+            assert text["asked"] == "edit_distance" and answer == edit_distance(a, b) in EDIT_DISTANCES
+            assert a in WORDS and b in WORDS and f'"{a}" above "{b}"' in q.prompt
+        else:
+            (line,) = text["lines"]
+            assert answer == line.count(text["asked"]) >= 1 and f'letter "{text["asked"]}"' in q.prompt
+            assert f'"{line}"' in q.prompt
+            if difficulty == "easy":
+                assert line in WORDS and answer <= 3
+            else:
+                assert all(w in WORDS for w in line.split()) and len(line.replace(" ", "")) <= PHRASE_LETTERS
+                assert answer >= 2
+        assert q.first_frame.tobytes() == draw_card(text["lines"], text["size"]).tobytes()  # the box is empty
+
+
+def test_oracle_correct_static_and_wrong_incorrect(generated):
+    for g in generated.values():
+        q = g.question
+        answer = q.metadata["solution"]["answer"]
+        oracle = TASK.score(q, g.solution)
+        assert oracle.correct is True and oracle.consistent is True and oracle.details["read"] == answer
+        static = TASK.score(q, held_video(q.first_frame))
+        assert static.correct is False and static.details["box"]["empty"] is True and static.details["read"] is None
+        wrong = TASK.score(q, cut_video(q.first_frame, TASK.wrong_final_frame(q, 0)))
+        assert wrong.correct is False and abs(wrong.details["read"] - answer) == 1
+
+
+def test_every_digit_is_read_and_a_scribble_is_no_digit(generated):
+    q = generated["medium"].question
+    lines, size = q.metadata["text"]["lines"], q.metadata["text"]["size"]
+    for d in range(10):
+        frame = draw_card(lines, size, str(d))
+        score = TASK.score(q, held_video(frame))
+        assert score.details["read"] == d and score.details["box"]["doubtful"] is False
+        assert score.correct is (d == q.metadata["solution"]["answer"])
+    scribble = np.asarray(draw_card(lines, size)).copy()
+    scribble[250:300:4, 160:225] = 0  # stripes, not a digit
+    assert TASK.score(q, held_video(Image.fromarray(scribble))).details["read"] is None
+
+
+def test_distorted_or_drifted_oracle_is_still_correct_and_consistent(generated):
+    for i, g in enumerate(generated.values()):
+        video = all_distortions(held_video(g.question.final_frame, 3), np.random.default_rng(i))
+        score = TASK.score(g.question, video)
+        assert score.correct is True and score.consistent is True, score.details["consistency"]
+    q = generated["hard"].question
+    drifted = TASK.score(q, held_video(ImageChops.offset(q.final_frame, 6, 7)))
+    assert drifted.correct is True and drifted.consistent is True
+
+
+def test_a_changed_letter_is_correct_but_inconsistent(generated):
+    for g in generated.values():
+        q = g.question
+        score = TASK.score(q, cut_video(q.first_frame, TASK.inconsistent_final_frame(q, 3)))
+        assert score.correct is True and score.consistent is False
+        assert score.details["consistency"]["changed_parts"] == ["text"]
