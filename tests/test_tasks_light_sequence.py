@@ -79,11 +79,22 @@ def test_distorted_or_drifted_oracle_is_still_correct_and_consistent(generated):
     assert drifted.correct is True and drifted.consistent is True
 
 
-def test_a_changed_lamp_number_is_correct_but_inconsistent(generated):
+def test_an_erased_lamp_number_or_a_switched_lamp_that_must_stay_is_inconsistent(generated):
     for g in generated.values():
         q = g.question
         score = TASK.score(q, cut_video(q.first_frame, TASK.inconsistent_final_frame(q, 1)))
         check = score.details["consistency"]
         assert score.correct is True and score.consistent is False and check["consistent"] is False
-        assert check["changed_tiles"] and all(y0 >= 200 for _, y0, _, _ in check["changed_tiles"])  # the numbers
-        assert "lamp numbers" in check["checked"]
+        (part,) = check["changed_parts"]
+        assert part.startswith("number ") and "lamp numbers" in check["checked"]
+        labels = [str(i + 1) for i in range(len(q.metadata["solution"]["pattern"]))]
+        labels[int(part.split()[1]) - 1] = ""  # the number it names is the one erased
+        assert np.array_equal(np.asarray(draw_row(q.metadata["solution"]["pattern"], labels)),
+                              np.asarray(TASK.inconsistent_final_frame(q, 1)))
+    first, after = (q.metadata["lamps"]["pattern"], q.metadata["solution"]["pattern"])
+    stays = next(i for i in range(len(after)) if first[i] == after[i])
+    wrong = list(after)
+    wrong[stays] = 1 - wrong[stays]
+    score = TASK.score(q, held_video(draw_row(wrong)))  # a lamp the rule leaves alone was switched
+    assert score.correct is False and score.consistent is False
+    assert score.details["consistency"]["changed_parts"] == [f"lamp {stays + 1}"]

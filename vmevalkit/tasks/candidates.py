@@ -172,6 +172,7 @@ def closest(dist: dict[str, float]) -> tuple[str, float]:
 COLOUR_OUTLIER = 20.0  # grey levels off the fitted line: a colour that changed, left out of the fit
 CLIPPED = 3  # observed levels this close to 0 or 255 may be clipped: they vote but are not fitted
 MIN_GROUP = 50  # flat pixels of one colour needed for that colour to count
+GAIN_RANGE = (0.75, 1.33)  # the colour changes looked for; a recoloured part implies a line far outside
 
 
 @dataclass(frozen=True)
@@ -187,17 +188,19 @@ class ColourFit:
 
 
 def _channel_line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """The gain and offset of y = clip(gain * x + offset) that the most weight agrees with (within
-    COLOUR_OUTLIER), refined by least squares on the agreeing levels that are not at 0 or 255."""
+    """The gain and offset of y = clip(gain * x + offset) that most colours agree with (within
+    COLOUR_OUTLIER; then the most pixels, then the gain nearest 1), among the lines through one colour
+    with gain 1 or through two, refined by least squares on the agreeing levels not at 0 or 255."""
     lines = [(1.0, float(yi - xi)) for xi, yi in zip(x, y)]
     lines += [(float((y[j] - y[i]) / (x[j] - x[i])), float(y[i] - x[i] * (y[j] - y[i]) / (x[j] - x[i])))
               for i in range(len(x)) for j in range(i + 1, len(x)) if abs(x[j] - x[i]) >= 20]
-    lines = [(g, o) for g, o in lines if 0.5 <= g <= 2.0] or [(1.0, 0.0)]
+    lines = [(g, o) for g, o in lines if GAIN_RANGE[0] <= g <= GAIN_RANGE[1]] or [(1.0, 0.0)]
 
     def agree(line: tuple[float, float]) -> np.ndarray:
         return np.abs(np.clip(line[0] * x + line[1], 0, 255) - y) <= COLOUR_OUTLIER
 
-    gain, offset = max(lines, key=lambda line: (float(w[agree(line)].sum()), -abs(line[0] - 1.0)))
+    gain, offset = max(lines, key=lambda line: (int(agree(line).sum()), float(w[agree(line)].sum()),
+                                                -abs(line[0] - 1.0)))
     use = agree((gain, offset)) & (y > CLIPPED) & (y < 255 - CLIPPED)
     if use.any():
         xu, yu, wu = x[use], y[use], w[use]

@@ -145,7 +145,7 @@ def reader() -> GlyphReader:
 def _references(lines: tuple[str, ...], size: int, answer: int) -> tuple:
     """The expected frame, its colour groups, and the pixels that must stay."""
     expected = np.asarray(draw_card(list(lines), size, str(answer)), np.float64)
-    keep = must_stay(np.asarray(draw_card(list(lines), size)), expected, [_inside()])
+    keep = must_stay(np.asarray(draw_card(list(lines), size)), expected, [BOX])
     return expected, ColourGroups.of(expected, keep), keep
 
 
@@ -189,8 +189,8 @@ class LetterCountTask(Task):
         observed = register(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected)
         box = self.read_box(observed)
         correct = box["digit"] == answer
-        check = consistency(observed, groups.fit(observed).apply(expected), keep, "the text and the answer box's outline",
-                            {"text": text_box(text["lines"], text["size"]), "box outline": BOX})
+        check = consistency(observed, groups.fit(observed).apply(expected), keep, "the text",
+                            {"text": text_box(text["lines"], text["size"])})
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"read": box["digit"], "expected": answer, "box": box, "consistency": check},
                      consistent=check["consistent"])

@@ -104,6 +104,12 @@ def lamp_box(i: int, n: int) -> Box:
     return x - h, y - h, x + h + 1, y + h + 1
 
 
+def disc_box(i: int, n: int) -> Box:
+    """Lamp `i` with its outline."""
+    x, y = centre(i, n)
+    return x - RADIUS - 2, y - RADIUS - 2, x + RADIUS + 3, y + RADIUS + 3
+
+
 def label_box(i: int, n: int) -> Box:
     x = centre(i, n)[0]
     return x - SPACING // 2 + 2, LABEL_Y - LABEL_SIZE // 2 - 4, x + SPACING // 2 - 2, LABEL_Y + LABEL_SIZE // 2 + 4
@@ -144,7 +150,8 @@ def _references(first: tuple[int, ...], after: tuple[int, ...]) -> tuple:
     """The expected frame, its colour groups, the pixels that must stay, and the all-dark and all-lit rows."""
     n = len(after)
     expected = np.asarray(draw_row(list(after)), np.float64)
-    keep = must_stay(np.asarray(draw_row(list(first))), expected)
+    switched = [disc_box(i, n) for i in range(n) if first[i] != after[i]]
+    keep = must_stay(np.asarray(draw_row(list(first))), expected, switched)
     return (expected, ColourGroups.of(expected, keep), keep, np.asarray(draw_row([0] * n), np.float64),
             np.asarray(draw_row([1] * n), np.float64))
 
@@ -179,8 +186,7 @@ class LightSequenceTask(Task):
         states = box_states(observed, fit.apply(dark), fit.apply(lit), [lamp_box(i, n) for i in range(n)], inset=0)
         read = [int(s["filled"]) for s in states]
         correct = read == after
-        parts = {f"lamp {i + 1}": (x - RADIUS - 2, y - RADIUS - 2, x + RADIUS + 3, y + RADIUS + 3)
-                 for i, (x, y) in enumerate(centre(i, n) for i in range(n))}
+        parts = {f"lamp {i + 1}": disc_box(i, n) for i in range(n)}
         parts.update({f"number {i + 1}": label_box(i, n) for i in range(n)})
         check = consistency(observed, fit.apply(expected), keep, "the panel, the lamp numbers and the lamps the rule leaves "
                                                       "as they are", parts)
@@ -198,12 +204,10 @@ class LightSequenceTask(Task):
         return draw_row(after)
 
     def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
-        """The new pattern, with one lamp's number below the panel replaced by another."""
+        """The new pattern, with one lamp's number below the panel gone."""
         after = question.metadata["solution"]["pattern"]
-        rng = task_rng(self.name, seed, f"inconsistent:{question.id}")
         labels = [str(i + 1) for i in range(len(after))]
-        i = rng.randrange(len(after))
-        labels[i] = rng.choice([d for d in "0123456789" if d != labels[i]])
+        labels[task_rng(self.name, seed, f"inconsistent:{question.id}").randrange(len(after))] = ""
         return draw_row(after, labels)
 
 

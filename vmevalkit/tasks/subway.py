@@ -62,10 +62,20 @@ def lines_at(lines: list[Line], node: Node) -> list[int]:
 
 
 def station_box(node: Node) -> Box:
-    """The square inside a station's circle that the scorer reads (and where a station is marked, the
-    right one or not: the consistency check leaves it out, with a margin that covers the whole fill)."""
+    """The square inside a station's circle that the scorer reads."""
     x, y = position(node)
     return x - 4, y - 4, x + 5, y + 5
+
+
+def radius(lines: list[Line], node: Node) -> int:
+    return INTERCHANGE_RADIUS if len(lines_at(lines, node)) > 1 else STATION_RADIUS
+
+
+def disc_box(lines: list[Line], node: Node) -> Box:
+    """A station's circle with its outline: where a station is marked, the right one or not."""
+    x, y = position(node)
+    r = radius(lines, node) + 2
+    return x - r, y - r, x + r + 1, y + r + 1
 
 
 def _walk(rng, length: int, used_edges: set[frozenset[Node]]) -> Line | None:
@@ -178,9 +188,9 @@ def draw_map(lines: list[Line], names: list[str], labels: dict[str, Node], marke
         for node in line[1:-1]:  # round the bends
             draw_disc(draw, position(node), LINE_WIDTH / 2 - 0.5, COLOURS[names[li]])
     for node in stations(lines):
-        big = len(lines_at(lines, node)) > 1
-        draw_disc(draw, position(node), INTERCHANGE_RADIUS if big else STATION_RADIUS,
-                  MARK if node in marked else WHITE, outline=BLACK, width=3 if big else 2)
+        r = radius(lines, node)
+        draw_disc(draw, position(node), r, MARK if node in marked else WHITE, outline=BLACK,
+                  width=3 if r == INTERCHANGE_RADIUS else 2)
     for letter, node in labels.items():
         x, y = position(tuple(node))
         draw_text(draw, (x + LABEL_OFFSET, y - LABEL_OFFSET), letter, LABEL_SIZE, BLACK)
@@ -191,16 +201,15 @@ def draw_map(lines: list[Line], names: list[str], labels: dict[str, Node], marke
 
 
 def map_parts(lines: list[Line], names: list[str], labels: dict[str, Node]) -> dict[str, Box]:
-    """Named boxes around every stretch of line between two stations, every station and every label."""
+    """Named boxes around every stretch of line between two stations, every station and every label (the
+    stations' insides are left out of the check, where a station is marked, the right one or not)."""
     parts = {}
     for li, line in enumerate(lines):
         for a, b in pairwise(line):
             (xa, ya), (xb, yb) = position(a), position(b)
             parts[f"{names[li]} line {list(a)}-{list(b)}"] = (min(xa, xb) - LINE_WIDTH, min(ya, yb) - LINE_WIDTH,
                                                              max(xa, xb) + LINE_WIDTH, max(ya, yb) + LINE_WIDTH)
-    r = INTERCHANGE_RADIUS + 2
-    parts.update({f"station {list(n)}": (x - r, y - r, x + r + 1, y + r + 1) for n in stations(lines)
-                  for x, y in [position(n)]})
+    parts.update({f"station {list(n)}": disc_box(lines, n) for n in stations(lines)})
     for letter, node in labels.items():
         x, y = position(node)
         parts[f"label {letter}"] = (x + LABEL_OFFSET - 9, y - LABEL_OFFSET - 11, x + LABEL_OFFSET + 10,
@@ -220,7 +229,7 @@ def _references(map_json: str, answer: Node) -> tuple:
     lines, names, labels = _from_metadata(json.loads(map_json))
     expected = np.asarray(draw_map(lines, names, labels, [answer]), np.float64)
     unmarked = np.asarray(draw_map(lines, names, labels), np.float64)
-    keep = must_stay(unmarked, expected, [station_box(n) for n in stations(lines)])
+    keep = must_stay(unmarked, expected, [disc_box(lines, n) for n in stations(lines)])
     return (expected, ColourGroups.of(expected, keep), keep, unmarked,
             np.asarray(draw_map(lines, names, labels, stations(lines)), np.float64))
 
