@@ -3,14 +3,12 @@
 import re
 from itertools import pairwise
 
-import numpy as np
 import pytest
-from PIL import ImageChops
+from task_checks import assert_oracle_survives_distortion_and_drift, correct_but_inconsistent
 
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks._video import cut_video, held_video
 from vmevalkit.tasks.subway import COLOURS, LEVELS, ORDINALS, SIDE, draw_map, lines_at, stations
-from vmevalkit.tasks.validation import all_distortions
 
 TASK = get_task("subway")
 
@@ -100,19 +98,10 @@ def test_any_marked_station_is_read(generated):
 
 
 def test_distorted_or_drifted_oracle_is_still_correct_and_consistent(generated):
-    for i, g in enumerate(generated.values()):
-        video = all_distortions(held_video(g.question.final_frame, 3), np.random.default_rng(i))
-        score = TASK.score(g.question, video)
-        assert score.correct is True and score.consistent is True, score.details["consistency"]
-    q = generated["easy"].question
-    drifted = TASK.score(q, held_video(ImageChops.offset(q.final_frame, -5, -8)))
-    assert drifted.correct is True and drifted.consistent is True
+    assert_oracle_survives_distortion_and_drift(TASK, generated, (-5, -8))
 
 
 def test_an_erased_stretch_of_line_is_correct_but_inconsistent(generated):
     for g in generated.values():
-        q = g.question
-        score = TASK.score(q, cut_video(q.first_frame, TASK.inconsistent_final_frame(q, 4)))
-        check = score.details["consistency"]
-        assert score.correct is True and score.consistent is False
-        assert any(" line " in part for part in check["changed_parts"]), check["changed_parts"]
+        parts = correct_but_inconsistent(TASK, g, 4).details["consistency"]["changed_parts"]
+        assert any(" line " in part for part in parts), parts

@@ -13,8 +13,9 @@ the local mean a lot."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from PIL import Image, ImageFilter
 
 from vmevalkit.tasks._draw import Box
 
@@ -27,16 +28,6 @@ MIN_WEIGHT = 0.5  # a place is compared when at least this share of its neighbou
 # go well beyond (docs/tasks-d.md gives the measured margins).
 LUMA_TOLERANCE, COLOUR_TOLERANCE = 20.0, 32.0
 TILE = 16  # px, the grid in which changed places are reported
-
-
-def must_stay(first: np.ndarray, final: np.ndarray, answer_boxes: list[Box] = (), margin: int = MARGIN) -> np.ndarray:
-    """H x W mask of what must stay: the pixels equal in the first and the expected final frame and
-    outside the `answer_boxes` (where any answer is written, right or wrong), `margin` px from the rest."""
-    changed = np.any(np.asarray(first) != np.asarray(final), axis=-1)
-    for x0, y0, x1, y1 in answer_boxes:
-        changed[max(y0, 0):y1, max(x0, 0):x1] = True
-    grown = Image.fromarray(changed.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(2 * margin + 1))
-    return np.asarray(grown) == 0
 
 
 def _box(a: np.ndarray, radius: int) -> np.ndarray:
@@ -57,15 +48,37 @@ def smooth(a: np.ndarray, radius: int) -> np.ndarray:
     return a
 
 
-def local_mean(diff: np.ndarray, keep: np.ndarray, radius: int) -> np.ndarray:
+@dataclass(frozen=True, eq=False)
+class MustStay:
+    """The pixels that must stay (H x W) and, per neighbourhood radius, how much of each pixel's
+    neighbourhood they cover (computed once per question)."""
+
+    mask: np.ndarray
+    cover: dict[int, np.ndarray]
+
+
+def must_stay(first: np.ndarray, final: np.ndarray, answer_boxes: list[Box] = (), margin: int = MARGIN) -> MustStay:
+    """What must stay: the pixels equal in the first and the expected final frame and outside the
+    `answer_boxes` (where any answer is written, right or wrong), `margin` px from the rest."""
+    changed = np.any(np.asarray(first) != np.asarray(final), axis=-1)
+    for x0, y0, x1, y1 in answer_boxes:
+        changed[max(y0, 0):y1, max(x0, 0):x1] = True
+    near = changed.astype(np.float64)
+    for _ in range(2):  # a pixel is near a change when a (2 * margin + 1)-px square about it holds one
+        near = _box(near, margin).swapaxes(0, 1)
+    mask = near < 0.5 / (2 * margin + 1) ** 2
+    return MustStay(mask, {r: smooth(mask.astype(np.float64), r) for r in (LUMA_RADIUS, COLOUR_RADIUS)})
+
+
+def local_mean(diff: np.ndarray, keep: MustStay, radius: int) -> np.ndarray:
     """H x W: the largest over the channels of `diff` (H x W x C) of its mean over the neighbourhood's
-    (`smooth`) pixels in `keep`, in absolute value; 0 where less than MIN_WEIGHT of it is in `keep`."""
-    weight = smooth(keep.astype(np.float64), radius)
-    mean = smooth(diff * keep[..., None], radius) / np.maximum(weight, 1e-6)[..., None]
+    (`smooth`) pixels that must stay, in absolute value; 0 where less than MIN_WEIGHT of it must stay."""
+    weight = keep.cover[radius]
+    mean = smooth(diff * keep.mask[..., None], radius) / np.maximum(weight, 1e-6)[..., None]
     return np.where(weight >= MIN_WEIGHT, np.abs(mean).max(axis=-1), 0.0)
 
 
-def consistency(observed: np.ndarray, expected: np.ndarray, keep: np.ndarray, checked: str,
+def consistency(observed: np.ndarray, expected: np.ndarray, keep: MustStay, checked: str,
                 parts: dict[str, Box] | None = None) -> dict:
     """The record a scorer puts in `details["consistency"]` for a final state `observed` lined up with
     `expected` (both H x W x 3, 0..255; `expected` as the video would show it, `ColourFit.apply`): what
@@ -77,7 +90,7 @@ def consistency(observed: np.ndarray, expected: np.ndarray, keep: np.ndarray, ch
     colour_change = local_mean(diff - luma[..., None], keep, COLOUR_RADIUS)
     changed = (luma_change > LUMA_TOLERANCE) | (colour_change > COLOUR_TOLERANCE)
     ys, xs = np.nonzero(changed)
-    h, w = keep.shape
+    h, w = keep.mask.shape
     tiles = sorted({(int(x) // TILE * TILE, int(y) // TILE * TILE) for y, x in zip(ys, xs)})
     record = {"checked": checked, "consistent": not tiles,
               "changed_tiles": [[x, y, min(x + TILE, w), min(y + TILE, h)] for x, y in tiles],

@@ -146,7 +146,7 @@ def _references(lines: tuple[str, ...], size: int, answer: int) -> tuple:
     """The expected frame, its colour groups, and the pixels that must stay."""
     expected = np.asarray(draw_card(list(lines), size, str(answer)), np.float64)
     keep = must_stay(np.asarray(draw_card(list(lines), size)), expected, [BOX])
-    return expected, ColourGroups.of(expected, keep), keep
+    return expected, ColourGroups.of(expected, keep.mask), keep
 
 
 class LetterCountTask(Task):

@@ -152,7 +152,7 @@ def _references(first: tuple[int, ...], after: tuple[int, ...]) -> tuple:
     expected = np.asarray(draw_row(list(after)), np.float64)
     switched = [disc_box(i, n) for i in range(n) if first[i] != after[i]]
     keep = must_stay(np.asarray(draw_row(list(first))), expected, switched)
-    return (expected, ColourGroups.of(expected, keep), keep, np.asarray(draw_row([0] * n), np.float64),
+    return (expected, ColourGroups.of(expected, keep.mask), keep, np.asarray(draw_row([0] * n), np.float64),
             np.asarray(draw_row([1] * n), np.float64))
 
 

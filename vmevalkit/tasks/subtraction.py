@@ -124,7 +124,7 @@ def _references(figures_json: str, targets: tuple[int, ...]) -> tuple:
     figures = json.loads(figures_json)
     expected, full = np.asarray(draw_scene(figures, set(targets)), np.float64), np.asarray(draw_scene(figures))
     keep = must_stay(full, expected)
-    return expected, ColourGroups.of(expected, keep), keep, np.asarray(canvas(), np.float64), full.astype(np.float64)
+    return expected, ColourGroups.of(expected, keep.mask), keep, np.asarray(canvas(), np.float64), full.astype(np.float64)
 
 
 class SubtractionTask(Task):

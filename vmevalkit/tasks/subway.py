@@ -230,7 +230,7 @@ def _references(map_json: str, answer: Node) -> tuple:
     expected = np.asarray(draw_map(lines, names, labels, [answer]), np.float64)
     unmarked = np.asarray(draw_map(lines, names, labels), np.float64)
     keep = must_stay(unmarked, expected, [disc_box(lines, n) for n in stations(lines)])
-    return (expected, ColourGroups.of(expected, keep), keep, unmarked,
+    return (expected, ColourGroups.of(expected, keep.mask), keep, unmarked,
             np.asarray(draw_map(lines, names, labels, stations(lines)), np.float64))
 
 
