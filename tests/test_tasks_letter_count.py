@@ -14,6 +14,7 @@ from vmevalkit.tasks.letter_count import (
     WORDS,
     draw_card,
     edit_distance,
+    text_box,
 )
 
 TASK = get_task("letter_count")
@@ -68,6 +69,8 @@ def test_the_stored_answer_is_the_count_or_the_edit_distance(difficulty):
                 assert all(w in WORDS for w in line.split()) and len(line.replace(" ", "")) <= PHRASE_LETTERS
                 assert answer >= 2
         assert q.first_frame.tobytes() == draw_card(text["lines"], text["size"]).tobytes()  # the box is empty
+        x0, _, x1, _ = text_box(text["lines"], text["size"])
+        assert 0 <= x0 and x1 <= q.first_frame.width  # the whole text is in the picture
 
 
 def test_oracle_correct_static_and_wrong_incorrect(generated):

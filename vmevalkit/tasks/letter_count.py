@@ -56,7 +56,7 @@ DOUBTFUL = (0.6, 0.03)  # a read below this score or margin is flagged for a hum
 MAX_SHIFT = 4  # px the written digit may sit off the box's centre
 PHRASE_LETTERS = 16  # at most this many letters in a medium phrase
 EDIT_DISTANCES = (2, 3, 4)
-END = (" Keep everything else unchanged and the camera fixed, and hold the result at the end.")
+END = " Keep everything else unchanged and the camera fixed, and hold the result at the end."
 COUNT_PROMPT = ('The picture shows the {what} "{text}". Count how many times the letter "{letter}" occurs in '
                 'it and write that number as one digit in the empty box below.' + END)
 EDIT_PROMPT = ('The picture shows two words, "{a}" above "{b}". Their edit distance is the fewest single-'
@@ -100,7 +100,7 @@ def make(rng, difficulty: str) -> dict:
             text, low, high = " ".join(rng.sample(WORDS, rng.choice((2, 3)))), 2, 6
         counts = {c: text.count(c) for c in sorted(set(text) - {" "})}
         letters = [c for c, k in counts.items() if low <= k <= high]
-        if letters and len(text.replace(" ", "")) <= (PHRASE_LETTERS if difficulty == "medium" else 99):
+        if letters and (difficulty == "easy" or len(text.replace(" ", "")) <= PHRASE_LETTERS):
             letter = rng.choice(letters)
             return {"lines": [text], "answer": counts[letter], "asked": letter}
 

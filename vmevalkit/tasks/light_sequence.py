@@ -135,8 +135,11 @@ def make(rng, difficulty: str) -> tuple[Pattern, str, str | int, Pattern]:
     n = rng.randint(fewest, most)
     rule = rng.choice(rules)
     while True:
-        param: str | int = {"shift": rng.choice(("left", "right")), "spread": rng.choice(("left", "right")),
-                            "count": rng.randint(1, 3)}.get(rule, "")
+        param: str | int = ""
+        if rule in ("shift", "spread"):
+            param = rng.choice(("left", "right"))  # the way the lights move or spread
+        elif rule == "count":
+            param = rng.randint(1, 3)  # the number added
         pattern = [rng.randint(0, 1) for _ in range(n)]
         if rule == "count" and int("".join(map(str, pattern)), 2) + int(param) >= 2 ** n:
             continue
@@ -188,8 +191,8 @@ class LightSequenceTask(Task):
         correct = read == after
         parts = {f"lamp {i + 1}": disc_box(i, n) for i in range(n)}
         parts.update({f"number {i + 1}": label_box(i, n) for i in range(n)})
-        check = consistency(observed, fit.apply(expected), keep, "the panel, the lamp numbers and the lamps the rule leaves "
-                                                      "as they are", parts)
+        check = consistency(observed, fit.apply(expected), keep,
+                            "the panel, the lamp numbers and the lamps the rule leaves as they are", parts)
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"pattern_read": read, "expected": after, "first": first,
                       "wrong_lamps": [i + 1 for i in range(n) if read[i] != after[i]],

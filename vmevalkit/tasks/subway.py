@@ -118,57 +118,70 @@ def _ride(line: Line, start: Node, towards: Node, stops: int) -> list[Node]:
     return [line[i + step * k] for k in range(stops + 1)]
 
 
+Asked = tuple[list[Node], str, dict[str, Node]]  # the route (its last station is marked), prompt, labels
+
+
+def _ride_k_stops(rng, lines: list[Line], names: list[str], letters: list[str]) -> Asked | None:
+    li = rng.randrange(len(lines))
+    line = lines[li]
+    end = rng.choice((line[0], line[-1]))
+    ahead = line if end == line[-1] else line[::-1]
+    stops = rng.randint(2, 4)
+    options = [n for n in ahead[:-stops] if n != end]
+    if not options:
+        return None
+    start = rng.choice(options)
+    prompt = (f"Start at station A. Ride the {names[li]} line towards station {letters[0]} and get off at the "
+              f"{ORDINALS[stops - 1]} station after A.")
+    return _ride(line, start, end, stops), prompt, {"A": start, letters[0]: end}
+
+
+def _change_at_first_meeting(rng, lines: list[Line], names: list[str], letters: list[str]) -> Asked | None:
+    l1, l2 = rng.sample(range(len(lines)), 2)
+    end1, end2 = rng.choice((lines[l1][0], lines[l1][-1])), rng.choice((lines[l2][0], lines[l2][-1]))
+    ahead = lines[l1] if end1 == lines[l1][-1] else lines[l1][::-1]
+    start = rng.choice(ahead[:-1])
+    meet = next((n for n in ahead[ahead.index(start) + 1:] if n in lines[l2]), None)
+    if start in lines[l2] or meet is None or meet == end2:
+        return None
+    onward = lines[l2] if end2 == lines[l2][-1] else lines[l2][::-1]
+    stops = rng.randint(1, min(3, len(onward) - 1 - onward.index(meet)))
+    route = ahead[ahead.index(start):ahead.index(meet)] + _ride(lines[l2], meet, end2, stops)
+    prompt = (f"Start at station A. Ride the {names[l1]} line towards station {letters[0]} and change to the "
+              f"{names[l2]} line at the first station where the two lines meet. Ride the {names[l2]} line towards "
+              f"station {letters[1]} and get off at the {ORDINALS[stops - 1]} station after the change.")
+    return route, prompt, {"A": start, letters[0]: end1, letters[1]: end2}
+
+
+def _fewest_changes(rng, lines: list[Line], names: list[str], letters: list[str]) -> Asked | None:
+    """A on one line only, B on another only, the two lines meeting exactly once: the one place to change."""
+    l1, l2 = rng.sample(range(len(lines)), 2)
+    only = [[n for n in lines[li] if lines_at(lines, n) == [li]] for li in (l1, l2)]
+    shared = [n for n in lines[l1] if n in lines[l2]]
+    if len(shared) != 1 or not only[0] or not only[1]:
+        return None
+    start, goal = rng.choice(only[0]), rng.choice(only[1])
+    i, j = lines[l1].index(start), lines[l1].index(shared[0])
+    route = lines[l1][i:j + 1] if i <= j else lines[l1][j:i + 1][::-1]
+    prompt = ("Travel from station A to station B, changing lines as few times as possible (a line can be ridden "
+              "either way). Find the station where you change lines.")
+    return route, prompt, {"A": start, "B": goal}
+
+
+QUESTIONS = {"easy": _ride_k_stops, "medium": _change_at_first_meeting, "hard": _fewest_changes}
+
+
 def make(rng, difficulty: str) -> dict:
-    """The map, the labelled stations, the route and the station to mark (the last of the route)."""
+    """The map, the labelled stations, the route and the station to mark (the last of the route), which is
+    never a labelled one."""
     n_lines, fewest, most = LEVELS[difficulty]
     for _ in range(MAX_ATTEMPTS):
         lines = make_map(rng, n_lines, fewest, most)
         names = list(COLOURS)[:n_lines]
-        letters = rng.sample(TERMINUS_LETTERS, 2)
-        if difficulty == "easy":
-            li = rng.randrange(n_lines)
-            line = lines[li]
-            end = rng.choice((line[0], line[-1]))
-            ahead = line if end == line[-1] else line[::-1]
-            stops = rng.randint(2, 4)
-            options = [n for n in ahead[:-stops] if n != end]
-            if not options:
-                continue
-            start = rng.choice(options)
-            route = _ride(line, start, end, stops)
-            prompt = (f"Start at station A. Ride the {names[li]} line towards station {letters[0]} and get off at "
-                      f"the {ORDINALS[stops - 1]} station after A.")
-            labels = {"A": start, letters[0]: end}
-        elif difficulty == "medium":
-            l1, l2 = rng.sample(range(n_lines), 2)
-            end1, end2 = rng.choice((lines[l1][0], lines[l1][-1])), rng.choice((lines[l2][0], lines[l2][-1]))
-            ahead = lines[l1] if end1 == lines[l1][-1] else lines[l1][::-1]
-            start = rng.choice(ahead[:-1])
-            if start in lines[l2]:
-                continue
-            meet = next((n for n in ahead[ahead.index(start) + 1:] if n in lines[l2]), None)
-            if meet is None or meet == end2:
-                continue
-            onward = lines[l2] if end2 == lines[l2][-1] else lines[l2][::-1]
-            stops = rng.randint(1, min(3, len(onward) - 1 - onward.index(meet)))
-            route = ahead[ahead.index(start):ahead.index(meet)] + _ride(lines[l2], meet, end2, stops)
-            prompt = (f"Start at station A. Ride the {names[l1]} line towards station {letters[0]} and change to the "
-                      f"{names[l2]} line at the first station where the two lines meet. Ride the {names[l2]} line "
-                      f"towards station {letters[1]} and get off at the {ORDINALS[stops - 1]} station after the "
-                      f"change.")
-            labels = {"A": start, letters[0]: end1, letters[1]: end2}
-        else:
-            l1, l2 = rng.sample(range(n_lines), 2)
-            only = [[n for n in lines[li] if lines_at(lines, n) == [li]] for li in (l1, l2)]
-            shared = [n for n in lines[l1] if n in lines[l2]]
-            if len(shared) != 1 or not only[0] or not only[1]:
-                continue
-            start, goal = rng.choice(only[0]), rng.choice(only[1])
-            i, j = lines[l1].index(start), lines[l1].index(shared[0])
-            route = lines[l1][i:j + 1] if i <= j else lines[l1][j:i + 1][::-1]
-            prompt = ("Travel from station A to station B, changing lines as few times as possible (a line can be "
-                      "ridden either way). Find the station where you change lines.")
-            labels = {"A": start, "B": goal}
+        asked = QUESTIONS[difficulty](rng, lines, names, rng.sample(TERMINUS_LETTERS, 2))
+        if asked is None:
+            continue
+        route, prompt, labels = asked
         if len(set(labels.values())) == len(labels) and route[-1] not in labels.values():
             return {"lines": lines, "names": names, "labels": labels, "route": route,
                     "prompt": prompt + MARK_HOW + END}
