@@ -29,3 +29,8 @@ def held_video(image: Image.Image, n: int = 16, fps: float = FPS) -> Video:
 def cut_video(first: Image.Image, last: Image.Image, n: int = 8, fps: float = FPS) -> Video:
     """`first` held for `n` frames, then `last` held for `n` frames (an abrupt change of state)."""
     return Video(np.concatenate([held_video(first, n, fps).frames, held_video(last, n, fps).frames]), fps)
+
+
+def ending_on(video: Video, last: Image.Image, n: int = HOLD_END) -> Video:
+    """`video`, then `last` held for `n` frames (a solution whose final state was changed at the end)."""
+    return Video(np.concatenate([video.frames, held_video(last, n, video.fps).frames]), video.fps)
