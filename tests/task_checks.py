@@ -28,5 +28,10 @@ def correct_but_inconsistent(task: Task, generated: Generated, seed: int) -> Sco
     inconsistent."""
     q = generated.question
     score = task.score(q, cut_video(q.first_frame, task.inconsistent_final_frame(q, seed)))
-    assert score.correct is True and score.consistent is False and score.details["consistency"]["changed_tiles"]
+    assert score.correct is True and score.consistent is False and score.details["consistency"]["changed"]
     return score
+
+
+def named_changes(score: Score) -> list[str]:
+    """The parts the score's consistency check found changed, most changed first, less the picture's tiles."""
+    return [part for part in score.details["consistency"]["changed"] if not part.startswith("picture ")]

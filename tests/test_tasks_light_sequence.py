@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from task_checks import assert_oracle_survives_distortion_and_drift, correct_but_inconsistent
+from task_checks import assert_oracle_survives_distortion_and_drift, correct_but_inconsistent, named_changes
 
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks._video import cut_video, held_video
@@ -75,9 +75,9 @@ def test_distorted_or_drifted_oracle_is_still_correct_and_consistent(generated):
 def test_an_erased_lamp_number_or_a_switched_lamp_that_must_stay_is_inconsistent(generated):
     for g in generated.values():
         q = g.question
-        check = correct_but_inconsistent(TASK, g, 1).details["consistency"]
-        (part,) = check["changed_parts"]
-        assert part.startswith("number ") and "lamp numbers" in check["checked"]
+        score = correct_but_inconsistent(TASK, g, 1)
+        (part,) = named_changes(score)
+        assert part.startswith("number ") and "lamp numbers" in score.details["consistency"]["checked"]
         labels = [str(i + 1) for i in range(len(q.metadata["solution"]["pattern"]))]
         labels[int(part.split()[1]) - 1] = ""  # the number it names is the one erased
         assert np.array_equal(np.asarray(draw_row(q.metadata["solution"]["pattern"], labels)),
@@ -88,4 +88,4 @@ def test_an_erased_lamp_number_or_a_switched_lamp_that_must_stay_is_inconsistent
     wrong[stays] = 1 - wrong[stays]
     score = TASK.score(q, held_video(draw_row(wrong)))  # a lamp the rule leaves alone was switched
     assert score.correct is False and score.consistent is False
-    assert score.details["consistency"]["changed_parts"] == [f"lamp {stays + 1}"]
+    assert named_changes(score) == [f"lamp {stays + 1}"]

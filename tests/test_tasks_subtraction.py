@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from task_checks import assert_oracle_survives_distortion_and_drift, correct_but_inconsistent
+from task_checks import assert_oracle_survives_distortion_and_drift, correct_but_inconsistent, named_changes
 
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks._video import cut_video, held_video
@@ -76,10 +76,10 @@ def test_a_changed_or_moved_remaining_figure_is_correct_but_inconsistent(generat
         differs = np.abs(np.asarray(frame, int) - np.asarray(q.final_frame, int)).max(axis=-1) > 0
         changed = [i for i, f in enumerate(q.metadata["figures"])
                    if differs[f["y"] - f["r"]:f["y"] + f["r"] + 1, f["x"] - f["r"]:f["x"] + f["r"] + 1].any()]
-        assert score.details["consistency"]["changed_parts"] == [f"figure {i}" for i in changed] and len(changed) == 1
+        assert named_changes(score) == [f"figure {i}" for i in changed] and len(changed) == 1
     figures, targets = q.metadata["figures"], q.metadata["solution"]["removed"]
     kept = next(i for i in range(len(figures)) if i not in targets)
     moved = [dict(f, y=f["y"] + 5) if i == kept else f for i, f in enumerate(figures)]
     score = TASK.score(q, held_video(draw_scene(moved, set(targets))))
     assert score.correct is True and score.consistent is False
-    assert score.details["consistency"]["changed_parts"] == [f"figure {kept}"]
+    assert named_changes(score) == [f"figure {kept}"]

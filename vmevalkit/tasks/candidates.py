@@ -94,6 +94,18 @@ def register(observed: np.ndarray, reference: np.ndarray, max_drift: int = MAX_D
     return padded[m + dy:m + dy + h, m + dx:m + dx + w]
 
 
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`np.unique(rows, axis=0, return_inverse=True, return_counts=True)` for an N x C array, by one
+    lexicographic sort of the columns (the same result, many times faster than sorting rows as records)."""
+    order = np.lexsort(rows.T[::-1])
+    ordered = rows[order]
+    starts = np.ones(len(rows), bool)
+    starts[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    inverse = np.empty(len(rows), np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], inverse, np.bincount(inverse)
+
+
 def match_colours(observed: np.ndarray, reference: np.ndarray, mask: np.ndarray,
                   min_pixels: int = 50) -> np.ndarray:
     """`observed` with a per-channel gain and offset that map its colour levels onto `reference`'s
@@ -102,7 +114,7 @@ def match_colours(observed: np.ndarray, reference: np.ndarray, mask: np.ndarray,
     through each group's mean observed colour, weighted by its size, so pixel noise averages out
     instead of flattening the gain. With a single level in a channel only the offset is fitted."""
     ref, obs = reference[mask], observed[mask]
-    levels, group, counts = np.unique(ref, axis=0, return_inverse=True, return_counts=True)
+    levels, group, counts = _unique_rows(ref)
     keep = counts >= min_pixels
     sums = np.zeros((len(levels), 3))
     np.add.at(sums, group.ravel(), obs)

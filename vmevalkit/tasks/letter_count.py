@@ -20,10 +20,10 @@ from vmevalkit.scoring.base import Score
 from vmevalkit.tasks._draw import BLACK, CANVAS, canvas, draw_text, font
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import GlyphReader, blurred, crop, final_state, luminance
-from vmevalkit.tasks._unchanged import consistency, must_stay
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
-from vmevalkit.tasks.candidates import Box, ColourGroups, register
+from vmevalkit.tasks.candidates import Box, register
+from vmevalkit.tasks.consistency import aligned, part_differences, shared_parts, verdict
 from vmevalkit.video import Video
 
 WORDS = (  # common English words, 4-8 letters, many a few edits apart
@@ -143,10 +143,11 @@ def reader() -> GlyphReader:
 
 @lru_cache(maxsize=32)
 def _references(lines: tuple[str, ...], size: int, answer: int) -> tuple:
-    """The expected frame, its colour groups, and the pixels that must stay."""
+    """The expected frame, the parts that must stay (the text, the picture) and the mask the check
+    ignores (the answer box)."""
     expected = np.asarray(draw_card(list(lines), size, str(answer)), np.float64)
-    keep = must_stay(np.asarray(draw_card(list(lines), size)), expected, [BOX])
-    return expected, ColourGroups.of(expected, keep.mask), keep
+    parts, ignore = shared_parts(np.asarray(draw_card(list(lines), size)), expected, [BOX])
+    return expected, {"text": text_box(list(lines), size), **parts}, ignore
 
 
 class LetterCountTask(Task):
@@ -185,15 +186,15 @@ class LetterCountTask(Task):
         if (problem := foreign_question(self, question)) is not None:
             return problem
         text, answer = question.metadata["text"], question.metadata["solution"]["answer"]
-        expected, groups, keep = _references(tuple(text["lines"]), text["size"], answer)
+        expected, parts, ignore = _references(tuple(text["lines"]), text["size"], answer)
         observed = register(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected)
         box = self.read_box(observed)
         correct = box["digit"] == answer
-        check = consistency(observed, groups.fit(observed).apply(expected), keep, "the text",
-                            {"text": text_box(text["lines"], text["size"])})
+        seen = aligned(observed, expected, ignore, drift=False)  # lined up above
+        consistent, consistency = verdict(part_differences(seen, expected, parts, ignore), "the text")
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
-                     {"read": box["digit"], "expected": answer, "box": box, "consistency": check},
-                     consistent=check["consistent"])
+                     {"read": box["digit"], "expected": answer, "box": box, "consistency": consistency},
+                     consistent=consistent)
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """The box holding the answer plus or minus one."""

@@ -20,10 +20,10 @@ from vmevalkit.scoring.base import Score
 from vmevalkit.tasks._draw import BLACK, CANVAS, canvas, draw_disc, draw_text
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import final_state
-from vmevalkit.tasks._unchanged import consistency, must_stay
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import Box, ColourGroups, box_states, register
+from vmevalkit.tasks.consistency import aligned, part_differences, shared_parts, verdict
 from vmevalkit.video import Video
 
 Pattern = list[int]  # one entry per lamp from the left: 1 lit, 0 dark
@@ -150,12 +150,15 @@ def make(rng, difficulty: str) -> tuple[Pattern, str, str | int, Pattern]:
 
 @lru_cache(maxsize=32)
 def _references(first: tuple[int, ...], after: tuple[int, ...]) -> tuple:
-    """The expected frame, its colour groups, the pixels that must stay, and the all-dark and all-lit rows."""
+    """The expected frame, the parts that must stay and the mask the check ignores, the colour groups
+    of the rest, and the all-dark and all-lit rows."""
     n = len(after)
     expected = np.asarray(draw_row(list(after)), np.float64)
     switched = [disc_box(i, n) for i in range(n) if first[i] != after[i]]
-    keep = must_stay(np.asarray(draw_row(list(first))), expected, switched)
-    return (expected, ColourGroups.of(expected, keep.mask), keep, np.asarray(draw_row([0] * n), np.float64),
+    parts, ignore = shared_parts(np.asarray(draw_row(list(first))), expected, switched)
+    parts = {**{f"lamp {i + 1}": disc_box(i, n) for i in range(n)},
+             **{f"number {i + 1}": label_box(i, n) for i in range(n)}, **parts}
+    return (expected, parts, ignore, ColourGroups.of(expected, ~ignore), np.asarray(draw_row([0] * n), np.float64),
             np.asarray(draw_row([1] * n), np.float64))
 
 
@@ -183,21 +186,20 @@ class LightSequenceTask(Task):
             return problem
         first, after = question.metadata["lamps"]["pattern"], question.metadata["solution"]["pattern"]
         n = len(after)
-        expected, groups, keep, dark, lit = _references(tuple(first), tuple(after))
+        expected, parts, ignore, groups, dark, lit = _references(tuple(first), tuple(after))
         observed = register(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected)
         fit = groups.fit(observed)
         states = box_states(observed, fit.apply(dark), fit.apply(lit), [lamp_box(i, n) for i in range(n)], inset=0)
         read = [int(s["filled"]) for s in states]
         correct = read == after
-        parts = {f"lamp {i + 1}": disc_box(i, n) for i in range(n)}
-        parts.update({f"number {i + 1}": label_box(i, n) for i in range(n)})
-        check = consistency(observed, fit.apply(expected), keep,
-                            "the panel, the lamp numbers and the lamps the rule leaves as they are", parts)
+        seen = aligned(observed, expected, ignore, drift=False)  # lined up above
+        consistent, consistency = verdict(part_differences(seen, expected, parts, ignore),
+                                          "the panel, the lamp numbers and the lamps the rule leaves as they are")
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"pattern_read": read, "expected": after, "first": first,
                       "wrong_lamps": [i + 1 for i in range(n) if read[i] != after[i]],
-                      "unchanged": read == first, "lamps": states, "consistency": check},
-                     consistent=check["consistent"])
+                      "unchanged": read == first, "lamps": states, "consistency": consistency},
+                     consistent=consistent)
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """The new pattern with one lamp in the wrong state."""

@@ -20,10 +20,10 @@ from vmevalkit.scoring.base import Score
 from vmevalkit.tasks._draw import CANVAS, canvas
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import final_state
-from vmevalkit.tasks._unchanged import consistency, must_stay
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import Box, ColourGroups, box_states, register
+from vmevalkit.tasks.consistency import aligned, part_differences, shared_parts, verdict
 from vmevalkit.tasks.counting import COLOURS, SHAPES, draw_figure
 from vmevalkit.video import Video
 
@@ -119,12 +119,15 @@ def outline_box(f: Figure) -> Box:
 
 @lru_cache(maxsize=32)
 def _references(figures_json: str, targets: tuple[int, ...]) -> tuple:
-    """The expected frame, its colour groups, the pixels that must stay, and the scene with every figure
-    and with none."""
+    """The expected frame, the parts that must stay (the remaining figures, the picture) and the mask the
+    check ignores (where figures go), the colour groups of the rest, and the scene with no figure and with
+    every figure."""
     figures = json.loads(figures_json)
     expected, full = np.asarray(draw_scene(figures, set(targets)), np.float64), np.asarray(draw_scene(figures))
-    keep = must_stay(full, expected)
-    return expected, ColourGroups.of(expected, keep.mask), keep, np.asarray(canvas(), np.float64), full.astype(np.float64)
+    parts, ignore = shared_parts(full, expected)
+    parts = {**{f"figure {i}": outline_box(f) for i, f in enumerate(figures) if i not in targets}, **parts}
+    return (expected, parts, ignore, ColourGroups.of(expected, ~ignore), np.asarray(canvas(), np.float64),
+            full.astype(np.float64))
 
 
 class SubtractionTask(Task):
@@ -151,21 +154,22 @@ class SubtractionTask(Task):
         if (problem := foreign_question(self, question)) is not None:
             return problem
         figures, targets = question.metadata["figures"], question.metadata["solution"]["removed"]
-        expected, groups, keep, bare, full = _references(json.dumps(figures), tuple(targets))
+        expected, parts, ignore, groups, bare, full = _references(json.dumps(figures), tuple(targets))
         observed = register(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected)
         fit = groups.fit(observed)
         states = box_states(observed, fit.apply(full), fit.apply(bare), [figure_box(f) for f in figures], inset=0)
         removed = [i for i, s in enumerate(states) if s["filled"]]
         correct = removed == targets
-        check = consistency(observed, fit.apply(expected), keep, "the figures that must remain and the background",
-                            {f"figure {i}": outline_box(f) for i, f in enumerate(figures) if i not in targets})
+        seen = aligned(observed, expected, ignore, drift=False)  # lined up above
+        consistent, consistency = verdict(part_differences(seen, expected, parts, ignore),
+                                          "the figures that must remain and the background")
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"removed_read": removed, "expected_removed": targets,
                       "targets_left": [i for i in targets if i not in removed],
                       "others_removed": [i for i in removed if i not in targets],
                       "figures": [{"removed": s["filled"], "present_distance": s["empty_distance"],
                                    "removed_distance": s["filled_distance"]} for s in states],
-                      "consistency": check}, consistent=check["consistent"])
+                      "consistency": consistency}, consistent=consistent)
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """One described figure left in place, or one look-alike (another figure if none) removed as well."""

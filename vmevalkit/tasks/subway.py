@@ -22,10 +22,10 @@ from vmevalkit.scoring.base import Score
 from vmevalkit.tasks._draw import BLACK, CANVAS, WHITE, canvas, draw_disc, draw_text
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import final_state
-from vmevalkit.tasks._unchanged import consistency, must_stay
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import Box, ColourGroups, box_states, register
+from vmevalkit.tasks.consistency import aligned, part_differences, shared_parts, verdict
 from vmevalkit.video import Video
 
 Node = tuple[int, int]  # (col, row) on the grid
@@ -214,15 +214,14 @@ def draw_map(lines: list[Line], names: list[str], labels: dict[str, Node], marke
 
 
 def map_parts(lines: list[Line], names: list[str], labels: dict[str, Node]) -> dict[str, Box]:
-    """Named boxes around every stretch of line between two stations, every station and every label (the
-    stations' insides are left out of the check, where a station is marked, the right one or not)."""
+    """Named boxes around every stretch of line between two stations and every label (the stations'
+    circles, where a station is marked, the right one or not, are left out of the check)."""
     parts = {}
     for li, line in enumerate(lines):
         for a, b in pairwise(line):
             (xa, ya), (xb, yb) = position(a), position(b)
             parts[f"{names[li]} line {list(a)}-{list(b)}"] = (min(xa, xb) - LINE_WIDTH, min(ya, yb) - LINE_WIDTH,
                                                              max(xa, xb) + LINE_WIDTH, max(ya, yb) + LINE_WIDTH)
-    parts.update({f"station {list(n)}": disc_box(lines, n) for n in stations(lines)})
     for letter, node in labels.items():
         x, y = position(node)
         parts[f"label {letter}"] = (x + LABEL_OFFSET - 9, y - LABEL_OFFSET - 11, x + LABEL_OFFSET + 10,
@@ -237,14 +236,15 @@ def _from_metadata(m: dict) -> tuple[list[Line], list[str], dict[str, Node]]:
 
 @lru_cache(maxsize=32)
 def _references(map_json: str, answer: Node) -> tuple:
-    """The expected frame, its colour groups, the pixels that must stay, and the map with no station and
-    with every station marked."""
+    """The expected frame, the parts that must stay (the map's stretches of line, its labels, the picture)
+    and the mask the check ignores (the stations' circles), the colour groups of the rest, and the map with
+    no station and with every station marked."""
     lines, names, labels = _from_metadata(json.loads(map_json))
     expected = np.asarray(draw_map(lines, names, labels, [answer]), np.float64)
     unmarked = np.asarray(draw_map(lines, names, labels), np.float64)
-    keep = must_stay(unmarked, expected, [disc_box(lines, n) for n in stations(lines)])
-    return (expected, ColourGroups.of(expected, keep.mask), keep, unmarked,
-            np.asarray(draw_map(lines, names, labels, stations(lines)), np.float64))
+    parts, ignore = shared_parts(unmarked, expected, [disc_box(lines, n) for n in stations(lines)])
+    return (expected, {**map_parts(lines, names, labels), **parts}, ignore, ColourGroups.of(expected, ~ignore),
+            unmarked, np.asarray(draw_map(lines, names, labels, stations(lines)), np.float64))
 
 
 class SubwayTask(Task):
@@ -273,20 +273,21 @@ class SubwayTask(Task):
         if (problem := foreign_question(self, question)) is not None:
             return problem
         m, answer = question.metadata["subway"], tuple(question.metadata["solution"]["station"])
-        lines, names, labels = _from_metadata(m)
-        expected, groups, keep, unmarked, marked = _references(json.dumps(m, sort_keys=True), answer)
+        lines = _from_metadata(m)[0]
+        expected, parts, ignore, groups, unmarked, marked = _references(json.dumps(m, sort_keys=True), answer)
         observed = register(final_state(video, (CANVAS, CANVAS)).astype(np.float64), expected)
         fit = groups.fit(observed)
         nodes = stations(lines)
         states = box_states(observed, fit.apply(unmarked), fit.apply(marked), [station_box(n) for n in nodes], inset=0)
         read = [list(n) for n, s in zip(nodes, states) if s["filled"]]
         correct = read == [list(answer)]
-        check = consistency(observed, fit.apply(expected), keep, "the lines, the stations' circles and the labels",
-                            map_parts(lines, names, labels))
+        seen = aligned(observed, expected, ignore, drift=False)  # lined up above
+        consistent, consistency = verdict(part_differences(seen, expected, parts, ignore),
+                                          "the lines, the labels and the rest of the map")
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"marked": read, "expected": list(answer),
                       "stations": [{"station": list(n), **s} for n, s in zip(nodes, states)],
-                      "consistency": check}, consistent=check["consistent"])
+                      "consistency": consistency}, consistent=consistent)
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """A station next to the right one (along any line) marked instead."""
