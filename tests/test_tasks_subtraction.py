@@ -68,18 +68,18 @@ def test_distorted_or_drifted_oracle_is_still_correct_and_consistent(generated):
     assert_oracle_survives_distortion_and_drift(TASK, generated, (-7, 4))
 
 
-def test_a_changed_or_moved_remaining_figure_is_correct_but_inconsistent(generated):
+def test_a_moved_or_recoloured_remaining_figure_is_correct_but_inconsistent(generated):
     for g in generated.values():
         q = g.question
         frame = TASK.inconsistent_final_frame(q, 2)
         score = correct_but_inconsistent(TASK, g, 2)
         differs = np.abs(np.asarray(frame, int) - np.asarray(q.final_frame, int)).max(axis=-1) > 0
-        changed = [i for i, f in enumerate(q.metadata["figures"])
-                   if differs[f["y"] - f["r"]:f["y"] + f["r"] + 1, f["x"] - f["r"]:f["x"] + f["r"] + 1].any()]
-        assert named_changes(score) == [f"figure {i}" for i in changed] and len(changed) == 1
+        moved = [i for i, f in enumerate(q.metadata["figures"]) if differs[f["y"], f["x"] - f["r"]:f["x"] + f["r"] + 1].any()
+                 or differs[f["y"] - f["r"]:f["y"] + f["r"] + 1, f["x"]].any()]
+        assert len(moved) == 1 and named_changes(score)[0] == f"figure {moved[0]}"
     figures, targets = q.metadata["figures"], q.metadata["solution"]["removed"]
-    kept = next(i for i in range(len(figures)) if i not in targets)
-    moved = [dict(f, y=f["y"] + 5) if i == kept else f for i, f in enumerate(figures)]
-    score = TASK.score(q, held_video(draw_scene(moved, set(targets))))
+    kept = next(i for i in range(len(figures)) if figures[i]["colour"] == "blue" and i not in targets)
+    recoloured = [dict(f, colour="green") if i == kept else f for i, f in enumerate(figures)]
+    score = TASK.score(q, held_video(draw_scene(recoloured, set(targets))))
     assert score.correct is True and score.consistent is False
     assert named_changes(score) == [f"figure {kept}"]
