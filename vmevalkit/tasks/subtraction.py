@@ -32,7 +32,7 @@ RADII = {"small": 13, "large": 21}
 GAP = 10  # px between the outlines of two figures
 MARGIN = 16  # px between figures and the frame's edge
 FADE_STEPS = 3  # frames over which each removed figure fades out
-MOVED = 6  # px the inconsistent final frame moves a remaining figure by (less than GAP: no overlap)
+MOVED = 0.3  # of its radius, how far the inconsistent final frame moves a figure (4 or 6 px: its place stays covered)
 # difficulty -> (fewest figures, most figures, attributes the description names, sizes used)
 LEVELS = {"easy": (7, 8, 1, ("large",)), "medium": (8, 10, 2, ("large",)), "hard": (10, 12, 3, ("small", "large"))}
 MAX_TARGETS = 3
@@ -184,11 +184,12 @@ class SubtractionTask(Task):
         return draw_scene(figures, set(targets) | {rng.choice(alike or others)})
 
     def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
-        """The described figures removed, and one remaining figure moved MOVED px up, down, left or right."""
+        """The described figures removed, and one remaining figure moved MOVED of its radius up, down, left or right."""
         figures, targets = question.metadata["figures"], question.metadata["solution"]["removed"]
         rng = task_rng(self.name, seed, f"inconsistent:{question.id}")
         i = rng.choice([i for i in range(len(figures)) if i not in targets])
-        dx, dy = rng.choice(((MOVED, 0), (-MOVED, 0), (0, MOVED), (0, -MOVED)))
+        step = round(MOVED * figures[i]["r"])
+        dx, dy = rng.choice(((step, 0), (-step, 0), (0, step), (0, -step)))
         moved = [dict(f, x=f["x"] + dx, y=f["y"] + dy) if j == i else f for j, f in enumerate(figures)]
         return draw_scene(moved, set(targets))
 
