@@ -20,7 +20,14 @@ from vmevalkit.tasks import get_task
 from vmevalkit.tasks._draw import Grid
 from vmevalkit.tasks._video import ending_on, held_video
 from vmevalkit.tasks.base import Task
-from vmevalkit.tasks.consistency import TOLERANCE, grid_edges, part_differences, verdict, window_means
+from vmevalkit.tasks.consistency import (
+    TOLERANCE,
+    grid_edges,
+    part_differences,
+    shared_parts,
+    verdict,
+    window_means,
+)
 from vmevalkit.tasks.maze import Maze
 from vmevalkit.tasks.sudoku import SudokuTask
 from vmevalkit.tasks.validation import table, validate_task
@@ -64,6 +71,22 @@ def test_part_differences_see_a_stroke_but_not_a_blur_and_skip_ignored_pixels():
     assert part_differences(erased, reference, parts, ignore)["stroke"] == 0
     consistent, details = verdict(changed, "a stroke")
     assert consistent is False and details["changed"] == ["stroke"] and details["largest"]["part"] == "stroke"
+
+
+def test_shared_parts_tile_the_frame_and_ignore_what_changes_and_the_answer_boxes_with_a_margin():
+    first = _picture()  # a stroke at y 20..22 that must stay
+    final = first.copy()
+    final[60:70, 10:20] = (200, 0, 0)  # what the answer changes
+    parts, ignore = shared_parts(first, final, [(70, 70, 80, 80)], side=32, margin=3)
+    assert len(parts) == 9 and parts["picture 64,64"] == (64, 64, 96, 96)  # 3 x 3 tiles of 32 px
+    assert ignore[57:73, 7:23].all() and not ignore[56, 10] and not ignore[60, 23]  # grown by 3 px, no more
+    assert ignore[67:83, 67:83].all() and ignore.sum() == 16 * 16 * 2
+    redrawn = final.copy()
+    redrawn[60:70, 10:20] = (0, 0, 200)  # another answer: ignored
+    assert verdict(part_differences(redrawn, final, parts, ignore), "x")[0] is True
+    redrawn[19:24, 20:71] = 255  # the stroke erased: changed
+    consistent, details = verdict(part_differences(redrawn, final, parts, ignore), "x")
+    assert consistent is False and set(details["changed"]) == {"picture 0,0", "picture 32,0", "picture 64,0"}
 
 
 def _fitted(video: Video) -> Video:

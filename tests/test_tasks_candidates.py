@@ -4,6 +4,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from vmevalkit.tasks.candidates import (
+    _unique_rows,
     aligned_distances,
     box_states,
     closest,
@@ -42,6 +43,13 @@ def test_match_colours_is_not_flattened_by_noise_on_a_mostly_white_context():
     noisy = np.clip(ref + np.random.default_rng(0).normal(0, 12, ref.shape), 0, 255)
     fixed = match_colours(noisy, ref, mask)
     assert fixed[100:, 100:].mean() < 40  # the dark answer stays dark (a pixel-pair fit washes it out)
+
+
+def test_unique_rows_is_numpys_unique_over_rows():
+    rows = np.random.default_rng(0).integers(0, 4, (500, 3)).astype(np.float64) / 2  # many repeats, fractions
+    for got, want in zip(_unique_rows(rows), np.unique(rows, axis=0, return_inverse=True, return_counts=True)):
+        assert np.array_equal(got, want.ravel() if got.ndim == 1 else want)
+    assert [a.shape for a in _unique_rows(np.empty((0, 3)))] == [(0, 3), (0,), (0,)]
 
 
 def test_flat_pixels_exclude_edges_and_context_mask_excludes_answer_boxes():

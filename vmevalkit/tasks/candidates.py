@@ -10,6 +10,8 @@ while a different answer moves them a lot.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -92,6 +94,18 @@ def register(observed: np.ndarray, reference: np.ndarray, max_drift: int = MAX_D
     return padded[m + dy:m + dy + h, m + dx:m + dx + w]
 
 
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`np.unique(rows, axis=0, return_inverse=True, return_counts=True)` for an N x C array, by one
+    lexicographic sort of the columns (the same result, many times faster than sorting rows as records)."""
+    order = np.lexsort(rows.T[::-1])
+    ordered = rows[order]
+    starts = np.ones(len(rows), bool)
+    starts[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    inverse = np.empty(len(rows), np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], inverse, np.bincount(inverse)
+
+
 def match_colours(observed: np.ndarray, reference: np.ndarray, mask: np.ndarray,
                   min_pixels: int = 50) -> np.ndarray:
     """`observed` with a per-channel gain and offset that map its colour levels onto `reference`'s
@@ -100,7 +114,7 @@ def match_colours(observed: np.ndarray, reference: np.ndarray, mask: np.ndarray,
     through each group's mean observed colour, weighted by its size, so pixel noise averages out
     instead of flattening the gain. With a single level in a channel only the offset is fitted."""
     ref, obs = reference[mask], observed[mask]
-    levels, group, counts = np.unique(ref, axis=0, return_inverse=True, return_counts=True)
+    levels, group, counts = _unique_rows(ref)
     keep = counts >= min_pixels
     sums = np.zeros((len(levels), 3))
     np.add.at(sums, group.ravel(), obs)
@@ -165,3 +179,80 @@ def closest(dist: dict[str, float]) -> tuple[str, float]:
     ranked = sorted(dist.items(), key=lambda kv: (kv[1], kv[0]))
     margin = ranked[1][1] - ranked[0][1] if len(ranked) > 1 else float("inf")
     return ranked[0][0], round(margin, 4)
+
+
+COLOUR_OUTLIER = 20.0  # grey levels off the fitted line: a colour that changed, left out of the fit
+CLIPPED = 3  # observed levels this close to 0 or 255 may be clipped: they vote but are not fitted
+MIN_GROUP = 50  # flat pixels of one colour needed for that colour to count
+GAIN_RANGE = (0.75, 1.33)  # the colour changes looked for; a recoloured part implies a line far outside
+
+
+@dataclass(frozen=True)
+class ColourFit:
+    """Per-channel gain and offset that take a rendering's colours to how a video shows them."""
+
+    gain: np.ndarray  # (3,)
+    offset: np.ndarray  # (3,)
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        """`image` (H x W x 3, 0..255) as the video would show it, clipped to 0..255 as the video is."""
+        return np.clip(np.asarray(image, np.float64) * self.gain + self.offset, 0.0, 255.0)
+
+
+def _channel_line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """The gain and offset of y = clip(gain * x + offset) that most colours agree with (within
+    COLOUR_OUTLIER; then the most pixels, then the gain nearest 1), among the lines through one colour
+    with gain 1 or through two, refined by least squares on the agreeing levels not at 0 or 255."""
+    lines = [(1.0, float(yi - xi)) for xi, yi in zip(x, y)]
+    lines += [(float((y[j] - y[i]) / (x[j] - x[i])), float(y[i] - x[i] * (y[j] - y[i]) / (x[j] - x[i])))
+              for i in range(len(x)) for j in range(i + 1, len(x)) if abs(x[j] - x[i]) >= 20]
+    lines = [(g, o) for g, o in lines if GAIN_RANGE[0] <= g <= GAIN_RANGE[1]] or [(1.0, 0.0)]
+
+    def agree(line: tuple[float, float]) -> np.ndarray:
+        return np.abs(np.clip(line[0] * x + line[1], 0, 255) - y) <= COLOUR_OUTLIER
+
+    gain, offset = max(lines, key=lambda line: (int(agree(line).sum()), float(w[agree(line)].sum()),
+                                                -abs(line[0] - 1.0)))
+    use = agree((gain, offset)) & (y > CLIPPED) & (y < 255 - CLIPPED)
+    if use.any():
+        xu, yu, wu = x[use], y[use], w[use]
+        xm = np.average(xu, weights=wu)
+        var = np.average((xu - xm) ** 2, weights=wu)
+        if var > 1.0:
+            gain = float(np.average((xu - xm) * (yu - np.average(yu, weights=wu)), weights=wu) / var)
+        offset = float(np.average(yu - gain * xu, weights=wu))
+    return gain, offset
+
+
+@dataclass(frozen=True)
+class ColourGroups:
+    """A reference rendering's flat pixels in a mask, grouped by colour: what `fit` measures a video's
+    colour change on. Unlike `match_colours` it maps the rendering forward, so levels the video clipped
+    stay clipped, and it follows the line most of the picture agrees with, so a part whose colour changed
+    does not bend it."""
+
+    mask: np.ndarray  # H x W, the pixels used
+    levels: np.ndarray  # G x 3, each group's colour in the reference
+    group: np.ndarray  # the group of every masked pixel
+    counts: np.ndarray  # G
+
+    @classmethod
+    def of(cls, reference: np.ndarray, mask: np.ndarray) -> ColourGroups:
+        mask = mask & flat_pixels(reference)
+        rgb = np.asarray(reference, np.int64)[mask]
+        keys, group, counts = np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2], return_inverse=True,
+                                        return_counts=True)
+        levels = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1).astype(np.float64)
+        return cls(mask, levels, group, counts)
+
+    def fit(self, observed: np.ndarray) -> ColourFit:
+        """The colour change from the reference to `observed` (H x W x 3, lined up with the reference)."""
+        big = self.counts >= MIN_GROUP
+        if not big.any():
+            return ColourFit(np.ones(3), np.zeros(3))
+        sums = np.stack([np.bincount(self.group, weights=observed[..., c][self.mask], minlength=len(self.counts))
+                         for c in range(3)], axis=1)
+        means = sums[big] / self.counts[big, None]
+        lines = [_channel_line(self.levels[big, c], means[:, c], self.counts[big].astype(np.float64))
+                 for c in range(3)]
+        return ColourFit(np.array([g for g, _ in lines]), np.array([o for _, o in lines]))

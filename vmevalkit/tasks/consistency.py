@@ -81,6 +81,16 @@ def tiles(box: Box, side: int) -> dict[str, Box]:
             for y in range(y0, y1, side) for x in range(x0, x1, side)}
 
 
+def shared_parts(first: np.ndarray, final: np.ndarray, answer_boxes: list[Box] = (), side: int = 32,
+                 margin: int = IGNORE_MARGIN) -> tuple[dict[str, Box], np.ndarray]:
+    """What must stay when it is whatever the first and the expected final frame share: (the frame cut into
+    `side`-px tiles, named "picture x,y"; the mask to ignore: the pixels the two frames differ in and the
+    `answer_boxes`, where any answer goes, grown by `margin` px)."""
+    changed = np.any(np.asarray(first) != np.asarray(final), axis=-1) | box_mask(first.shape, list(answer_boxes))
+    h, w = changed.shape
+    return {f"picture {name}": box for name, box in tiles((0, 0, w, h), side).items()}, grown(changed, margin)
+
+
 def aligned(final: np.ndarray, reference: np.ndarray, moving: np.ndarray, drift: bool = True) -> np.ndarray:
     """`final` (a final state) lined up with `reference` (unless `drift` is False: where most of what moves
     is the answer, lining up would chase it) and colour-fitted to it on the flat pixels outside the
