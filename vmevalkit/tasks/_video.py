@@ -29,3 +29,8 @@ def held_video(image: Image.Image, n: int = 16, fps: float = FPS) -> Video:
 def cut_video(first: Image.Image, last: Image.Image, n: int = 8, fps: float = FPS) -> Video:
     """`first` held for `n` frames, then `last` held for `n` frames (an abrupt change of state)."""
     return Video(np.concatenate([held_video(first, n, fps).frames, held_video(last, n, fps).frames]), fps)
+
+
+def replace_ending(video: Video, last: Image.Image, n: int = HOLD_END) -> Video:
+    """`video` with its last `n` frames replaced by `last` held (an oracle that ends somewhere else)."""
+    return Video(np.concatenate([video.frames[:-n], held_video(last, n, video.fps).frames]), video.fps)

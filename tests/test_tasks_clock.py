@@ -1,0 +1,86 @@
+"""The clock task: start times and additions by level, the mirror, a reader that turns hand angles into a
+time, and the face that must stay."""
+
+import numpy as np
+import pytest
+from PIL import ImageChops
+
+from vmevalkit.tasks import get_task
+from vmevalkit.tasks._video import cut_video, held_video, replace_ending
+from vmevalkit.tasks.clock import LEVELS, clock_text, draw_clock, hand_angles, read_time
+from vmevalkit.tasks.validation import all_distortions
+
+TASK = get_task("clock")
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return {d: TASK.generate(5, d) for d in TASK.difficulties}
+
+
+def test_generation_is_deterministic_and_follows_the_levels():
+    for difficulty in TASK.difficulties:
+        step, choices, mirrored = LEVELS[difficulty]
+        for seed in range(6):
+            a, b = TASK.generate(seed, difficulty).question, TASK.generate(seed, difficulty).question
+            assert a.metadata == b.metadata and a.prompt == b.prompt
+            assert np.array_equal(np.asarray(a.first_frame), np.asarray(b.first_frame))
+            m = a.metadata["clock"]
+            assert m["start"] % step == 0 and m["add_minutes"] in choices and m["mirrored"] is mirrored
+            assert a.metadata["solution"]["minutes"] == (m["start"] + m["add_minutes"]) % 720
+            assert not np.array_equal(np.asarray(a.first_frame), np.asarray(a.final_frame))  # never solved
+            assert ("mirror" in a.prompt) is mirrored
+
+
+def test_hand_angles_read_back_as_the_time_they_show():
+    for minutes in (0, 5, 55, 60, 185, 359, 360, 719):
+        assert read_time(*hand_angles(minutes)) == (minutes, 0.0)
+    assert read_time(*hand_angles(239.8)) == (240, 0.0)  # 3:59.8 is read as 4:00, not 3:00
+
+
+def test_the_reader_reads_the_time_on_clocks_with_overlapping_and_opposite_hands(generated):
+    question = generated["medium"].question
+    for minutes in (0, 65, 330, 545, 700):  # 12:00 and 1:05 overlap, 5:30 nearly, 9:05 and 11:40 apart
+        score = TASK.score(question, held_video(draw_clock(minutes, False)))
+        assert score.details["time_read"] == clock_text(minutes)
+        assert abs(score.details["hour_hand_offset"]) < 0.05
+
+
+def test_oracle_correct_static_and_wrong_incorrect(generated):
+    for g in generated.values():
+        q = g.question
+        oracle = TASK.score(q, g.solution)
+        assert oracle.correct is True and oracle.consistent is True
+        assert oracle.details["time_read"] == q.metadata["solution"]["time"]
+        static = TASK.score(q, held_video(q.first_frame))
+        assert static.correct is False and static.details["unchanged"] is True and static.consistent is True
+        assert static.details["time_read"] == q.metadata["clock"]["start_time"]
+        wrong = TASK.score(q, cut_video(q.first_frame, TASK.wrong_final_frame(q, 3)))
+        assert wrong.correct is False and wrong.details["time_read"] != q.metadata["solution"]["time"]
+
+
+def test_in_a_mirror_the_hands_must_turn_the_other_way(generated):
+    q = generated["hard"].question
+    end = q.metadata["solution"]["minutes"]
+    assert TASK.score(q, held_video(draw_clock(end, True))).correct is True
+    unmirrored = TASK.score(q, held_video(draw_clock(-end % 720, True)))  # the real angles drawn on the mirror image
+    assert unmirrored.correct is (clock_text(-end % 720) == clock_text(end))
+    assert unmirrored.details["time_read"] == clock_text(-end % 720)
+
+
+def test_a_changed_face_is_correct_but_inconsistent(generated):
+    g = generated["easy"]
+    score = TASK.score(g.question, replace_ending(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
+    assert score.correct is True and score.consistent is False
+    assert score.details["consistency"]["changed"] and all(
+        name.startswith("numeral") or name == "ticks and rim" for name in score.details["consistency"]["changed"])
+
+
+def test_distorted_and_drifted_oracles_are_still_read(generated):
+    for i, g in enumerate(generated.values()):
+        video = all_distortions(held_video(g.question.final_frame, 3), np.random.default_rng(i))
+        score = TASK.score(g.question, video)
+        assert score.correct is True and score.consistent is True
+    g = generated["hard"]
+    drifted = TASK.score(g.question, held_video(ImageChops.offset(g.question.final_frame, 6, -5)))
+    assert drifted.correct is True

@@ -1,0 +1,90 @@
+"""The nonogram task: clues, the solver that keeps only puzzles with one solution, the cell reader, and the
+clues that must stay."""
+
+from itertools import product
+from math import comb
+
+import numpy as np
+import pytest
+from PIL import ImageChops
+
+from vmevalkit.tasks import get_task
+from vmevalkit.tasks._video import cut_video, held_video, replace_ending
+from vmevalkit.tasks.nonogram import SIZES, Layout, clues, count_solutions, placements, runs
+from vmevalkit.tasks.validation import all_distortions
+
+TASK = get_task("nonogram")
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return {d: TASK.generate(8, d) for d in TASK.difficulties}
+
+
+def test_runs_and_placements():
+    assert runs([1, 1, 0, 1, 0, 0, 1, 1, 1]) == [2, 1, 3] and runs([0, 0]) == []
+    assert placements((), 4) == ((0, 0, 0, 0),)
+    for clue, length in (((1,), 5), ((2, 1), 6), ((1, 1, 1), 10), ((3, 2), 8), ((5,), 5)):
+        lines = placements(clue, length)
+        free = length - sum(clue) - (len(clue) - 1)
+        assert len(set(lines)) == len(lines) == comb(free + len(clue), len(clue))
+        assert all(len(line) == length and runs(list(line)) == list(clue) for line in lines)
+
+
+def test_the_solver_counts_solutions_as_brute_force_does():
+    rng = np.random.default_rng(0)
+    grids = [list(map(list, g)) for g in product(product((0, 1), repeat=3), repeat=3)]
+    by_clues = {}
+    for g in grids:
+        by_clues.setdefault(repr(clues(g)), []).append(g)
+    for _ in range(25):
+        g = grids[rng.integers(len(grids))]
+        assert count_solutions(*clues(g)) == min(2, len(by_clues[repr(clues(g))]))
+    assert count_solutions([[1], [1]], [[1], [1]]) == 2  # the two diagonals
+
+
+def test_puzzles_are_deterministic_sized_by_level_and_have_one_solution():
+    for difficulty, (low, high) in SIZES.items():
+        for seed in range(3):
+            a, b = TASK.generate(seed, difficulty).question, TASK.generate(seed, difficulty).question
+            assert a.metadata == b.metadata and np.array_equal(np.asarray(a.first_frame), np.asarray(b.first_frame))
+            cells, m = a.metadata["solution"]["cells"], a.metadata["nonogram"]
+            assert low <= m["size"] <= high and len(cells) == m["size"]
+            assert (m["row_clues"], m["column_clues"]) == clues(cells)
+            assert count_solutions(m["row_clues"], m["column_clues"]) == 1
+            assert not np.array_equal(np.asarray(a.first_frame), np.asarray(a.final_frame))
+
+
+def test_oracle_correct_static_and_wrong_cells_incorrect(generated):
+    for g in generated.values():
+        q = g.question
+        oracle = TASK.score(q, g.solution)
+        assert oracle.correct is True and oracle.consistent is True
+        assert oracle.details["cells_read"] == q.metadata["solution"]["cells"]
+        static = TASK.score(q, held_video(q.first_frame))
+        assert static.correct is False and static.details["filled_read"] == 0 and static.consistent is True
+        wrong = TASK.score(q, cut_video(q.first_frame, TASK.wrong_final_frame(q, 4)))
+        assert wrong.correct is False and 1 <= len(wrong.details["wrong_cells"]) <= 2 and wrong.details["clues_broken"]
+
+
+def test_every_cell_is_read(generated):
+    q = generated["hard"].question
+    m = q.metadata["nonogram"]
+    checker = [[(r + c) % 2 for c in range(m["size"])] for r in range(m["size"])]
+    score = TASK.score(q, held_video(Layout(m["size"]).draw(m["row_clues"], m["column_clues"], checker)))
+    assert score.details["cells_read"] == checker and score.correct is False
+
+
+def test_a_changed_clue_is_correct_but_inconsistent(generated):
+    for seed, g in enumerate(generated.values()):
+        score = TASK.score(g.question, replace_ending(g.solution, TASK.inconsistent_final_frame(g.question, seed)))
+        assert score.correct is True and score.consistent is False
+        assert len(score.details["consistency"]["changed"]) == 1
+
+
+def test_distorted_and_drifted_oracles_are_still_read(generated):
+    for i, g in enumerate(generated.values()):
+        score = TASK.score(g.question, all_distortions(held_video(g.question.final_frame, 3), np.random.default_rng(i)))
+        assert score.correct is True and score.consistent is True
+    g = generated["hard"]
+    assert TASK.score(g.question, held_video(ImageChops.offset(g.question.final_frame, -5, 7))).correct is True
