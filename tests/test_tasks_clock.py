@@ -3,11 +3,11 @@ time, and the face that must stay."""
 
 import numpy as np
 import pytest
-from PIL import ImageChops
+from PIL import ImageChops, ImageDraw
 
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks._video import cut_video, held_video, replace_ending
-from vmevalkit.tasks.clock import LEVELS, clock_text, draw_clock, hand_angles, read_time
+from vmevalkit.tasks.clock import FACE, LEVELS, clock_text, draw_clock, hand_angles, read_time
 from vmevalkit.tasks.validation import all_distortions
 
 TASK = get_task("clock")
@@ -44,6 +44,11 @@ def test_the_reader_reads_the_time_on_clocks_with_overlapping_and_opposite_hands
         score = TASK.score(question, held_video(draw_clock(minutes, False)))
         assert score.details["time_read"] == clock_text(minutes)
         assert abs(score.details["hour_hand_offset"]) < 0.05
+    no_hands = draw_clock(0, False)
+    ImageDraw.Draw(no_hands).ellipse((82, 82, 302, 302), fill=FACE)  # the hands painted over
+    score = TASK.score(question, held_video(no_hands))
+    assert score.correct is False and score.details["time_read"] is None
+    assert score.details["minute_angle"] is None and score.details["hour_angle"] is None
 
 
 def test_oracle_correct_static_and_wrong_incorrect(generated):

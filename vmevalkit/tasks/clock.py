@@ -39,7 +39,8 @@ MINUTE_WIDTH, HOUR_WIDTH = 8, 13  # px at the hand's base
 FACE_INNER = 0.66  # the hands never reach beyond this share of RADIUS: the face outside it must stay
 MINUTE_RING, HOUR_RING = (0.46, 0.6), (0.12, 0.36)  # where each hand is read (the minute hand alone
 # reaches the first; the second is read by the hour hand's colour)
-MIN_HAND_STRENGTH = 40.0  # mean colour excess (grey levels) along the best ray for a hand to count as seen
+MIN_HAND_STRENGTH = 25.0  # mean colour excess (grey levels) along the best ray for a hand to count as seen (a
+# drawn hand gives 55-70 after every distortion, a face without that hand 0-5)
 TOLERANCE_MINUTES = 2  # the time read may be this far from the asked one
 MAX_HOUR_OFFSET = 0.35  # hours the hour hand may be from where the minute hand puts it
 SWEEP_FRAMES = 12

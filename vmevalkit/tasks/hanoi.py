@@ -183,12 +183,12 @@ class Reading:
             self.slots.append(column)
 
     def pegs(self) -> list[int | None]:
-        """Each disc's peg, or None unless it lies in exactly one slot."""
-        found = [[peg for peg in range(3) for disc in self.slots[peg] if disc == d] for d in range(len(self.seen))]
-        return [where[0] if len(where) == 1 else None for where in found]
+        """Each disc's peg, or None unless it is seen on exactly one peg."""
+        found = [{peg for peg in range(3) if d in self.slots[peg]} for d in range(len(self.seen))]
+        return [where.pop() if len(where) == 1 else None for where in found]
 
     def position(self) -> Position | None:
-        """The position when every disc rests in exactly one slot."""
+        """The position, when every disc is seen on exactly one peg."""
         pegs = self.pegs()
         return None if None in pegs else tuple(pegs)
 
