@@ -32,13 +32,11 @@ def test_runs_and_placements():
 
 
 def test_the_solver_counts_solutions_as_brute_force_does():
-    rng = np.random.default_rng(0)
-    grids = [list(map(list, g)) for g in product(product((0, 1), repeat=3), repeat=3)]
+    grids = [list(map(list, g)) for g in product(product((0, 1), repeat=3), repeat=3)]  # every 3x3 grid
     by_clues = {}
     for g in grids:
         by_clues.setdefault(repr(clues(g)), []).append(g)
-    for _ in range(25):
-        g = grids[rng.integers(len(grids))]
+    for g in grids:
         assert count_solutions(*clues(g)) == min(2, len(by_clues[repr(clues(g))]))
     assert count_solutions([[1], [1]], [[1], [1]]) == 2  # the two diagonals
 

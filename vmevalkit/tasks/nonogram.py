@@ -88,7 +88,7 @@ def count_solutions(row_clues: list[list[int]], col_clues: list[list[int]], limi
     try both values of the first open cell."""
     n_rows, n_cols = len(row_clues), len(col_clues)
 
-    def search(grid: Cells) -> int:
+    def search(grid: Cells, limit: int) -> int:
         changed = True
         while changed:
             changed = False
@@ -110,12 +110,12 @@ def count_solutions(row_clues: list[list[int]], col_clues: list[list[int]], limi
         for v in (1, 0):
             trial = [row[:] for row in grid]
             trial[r][c] = v
-            found += search(trial)
+            found += search(trial, limit - found)
             if found >= limit:
                 break
         return found
 
-    return search([[-1] * n_cols for _ in range(n_rows)])
+    return search([[-1] * n_cols for _ in range(n_rows)], limit)
 
 
 class Layout:
