@@ -68,7 +68,7 @@ def test_in_a_mirror_the_hands_must_turn_the_other_way(generated):
     q = generated["hard"].question
     end = q.metadata["solution"]["minutes"]
     assert TASK.score(q, held_video(draw_clock(end, True))).correct is True
-    unmirrored = TASK.score(q, held_video(draw_clock(-end % 720, True)))  # the real angles drawn on the mirror image
+    unmirrored = TASK.score(q, held_video(draw_clock(-end % 720, True)))  # real angles drawn on the mirror image
     assert unmirrored.correct is (clock_text(-end % 720) == clock_text(end))
     assert unmirrored.details["time_read"] == clock_text(-end % 720)
 
@@ -77,8 +77,8 @@ def test_a_changed_face_is_correct_but_inconsistent(generated):
     g = generated["easy"]
     score = TASK.score(g.question, replace_ending(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
     assert score.correct is True and score.consistent is False
-    assert score.details["consistency"]["changed"] and all(
-        name.startswith("numeral") or name == "ticks and rim" for name in score.details["consistency"]["changed"])
+    changed = score.details["consistency"]["changed"]
+    assert changed and all(name.startswith("numeral") or name == "ticks and rim" for name in changed)
 
 
 def test_distorted_and_drifted_oracles_are_still_read(generated):

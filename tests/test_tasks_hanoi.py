@@ -56,12 +56,13 @@ def test_generation_is_deterministic_legal_and_never_solved():
     for difficulty, n in DISCS.items():
         for seed in range(4):
             a, b = TASK.generate(seed, difficulty).question, TASK.generate(seed, difficulty).question
-            assert a.metadata == b.metadata and np.array_equal(np.asarray(a.final_frame), np.asarray(b.final_frame))
+            assert a.metadata == b.metadata
+            assert np.array_equal(np.asarray(a.final_frame), np.asarray(b.final_frame))
             start = tuple(a.metadata["hanoi"]["position"])
             move = a.metadata["solution"]["move"]
             assert len(start) == n and distances(n)[start] == a.metadata["solution"]["moves_left"] > 0
-            assert optimal_moves(start) == [(move["disc"], move["from"], move["to"])]
-            assert tuple(a.metadata["solution"]["position"]) == moved(start, (move["disc"], move["from"], move["to"]))
+            best = (move["disc"], move["from"], move["to"])
+            assert optimal_moves(start) == [best] and tuple(a.metadata["solution"]["position"]) == moved(start, best)
 
 
 def test_the_reader_finds_every_disc_in_its_slot():
@@ -78,11 +79,13 @@ def test_oracle_correct_static_and_wrong_moves_incorrect(generated):
         oracle = TASK.score(q, g.solution)
         assert oracle.correct is True and oracle.consistent is True
         assert oracle.details["move_read"] == q.metadata["solution"]["move"]
-        assert oracle.details["positions_seen"] == [q.metadata["hanoi"]["position"], q.metadata["solution"]["position"]]
+        assert oracle.details["positions_seen"] == [q.metadata["hanoi"]["position"],
+                                                    q.metadata["solution"]["position"]]
         static = TASK.score(q, held_video(q.first_frame))
         assert static.correct is False and static.details["unchanged"] is True and static.consistent is True
         wrong = TASK.score(q, cut_video(q.first_frame, TASK.wrong_final_frame(q, 1)))
-        assert wrong.correct is False and wrong.details["move_read"] not in (None, q.metadata["solution"]["move"])
+        assert wrong.correct is False
+        assert wrong.details["move_read"] not in (None, q.metadata["solution"]["move"])
 
 
 def _question_where_the_smallest_disc_moves(difficulty="medium"):
@@ -102,7 +105,8 @@ def test_a_detour_through_another_position_is_not_the_next_move():
     frames = move_frames(start, detour) + move_frames(moved(start, detour), (0, other, move["to"]))[1:]
     score = TASK.score(g.question, solution_video(frames))
     assert score.details["position_read"] == g.question.metadata["solution"]["position"]  # it ends right...
-    assert score.correct is False and score.details["other_positions"] == [list(moved(start, detour))]  # ...by two moves
+    assert score.correct is False  # ...by two moves
+    assert score.details["other_positions"] == [list(moved(start, detour))]
 
 
 def test_a_vanishing_disc_and_a_disc_on_a_smaller_one_are_caught(generated):
@@ -110,7 +114,7 @@ def test_a_vanishing_disc_and_a_disc_on_a_smaller_one_are_caught(generated):
     q = g.question
     start = tuple(q.metadata["hanoi"]["position"])
     move = q.metadata["solution"]["move"]
-    gone = tuple(-1 if d == move["disc"] else p for d, p in enumerate(start))  # the moving disc off the picture
+    gone = tuple(-1 if d == move["disc"] else p for d, p in enumerate(start))  # the moving disc not drawn
     vanishing = solution_video([draw_board(start), draw_board(gone), draw_board(gone), q.final_frame])
     score = TASK.score(q, vanishing)
     assert score.details["position_read"] == q.metadata["solution"]["position"]
@@ -136,7 +140,8 @@ def test_a_changed_peg_is_correct_but_inconsistent(generated):
     g = generated["medium"]
     score = TASK.score(g.question, replace_ending(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
     assert score.correct is True and score.consistent is False
-    assert len(score.details["consistency"]["changed"]) == 1 and score.details["consistency"]["changed"][0].endswith("peg")
+    changed = score.details["consistency"]["changed"]
+    assert len(changed) == 1 and changed[0].endswith("peg")
 
 
 def test_distorted_and_drifted_oracles_are_still_read(generated):

@@ -53,12 +53,14 @@ def compare_regions(seen: np.ndarray, reference: np.ndarray,
     out = {}
     for name, mask in regions.items():
         similarity = _correlation(pattern[0][mask], pattern[1][mask])
-        out[name] = (None if similarity is None else round(similarity, 4), round(float(diff[mask].max(initial=0.0)), 1))
+        out[name] = (None if similarity is None else round(similarity, 4),
+                     round(float(diff[mask].max(initial=0.0)), 1))
     return out
 
 
 def unchanged(seen: np.ndarray, reference: np.ndarray, regions: dict[str, np.ndarray], checked: str,
-              min_similarity: float = MIN_SIMILARITY, max_difference: float = MAX_DIFFERENCE) -> tuple[bool, dict]:
+              min_similarity: float = MIN_SIMILARITY,
+              max_difference: float = MAX_DIFFERENCE) -> tuple[bool, dict]:
     """Whether every region is unchanged, and details saying what was checked (`checked`), which regions
     changed, and the lowest similarity and largest difference seen."""
     compared = compare_regions(seen, reference, regions)
@@ -70,5 +72,6 @@ def unchanged(seen: np.ndarray, reference: np.ndarray, regions: dict[str, np.nda
     return not changed, {"checked": checked, "regions": len(compared), "changed": changed,
                          "lowest_similarity": similarities.get(least), "lowest_similarity_in": least,
                          "min_similarity": min_similarity,
-                         "largest_difference": compared[most][1] if most else None, "largest_difference_in": most,
+                         "largest_difference": compared[most][1] if most else None,
+                         "largest_difference_in": most,
                          "max_difference": max_difference}

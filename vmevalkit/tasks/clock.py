@@ -48,6 +48,7 @@ SWEEP_FRAMES = 12
 LEVELS = {"easy": (15, (15, 30, 45, 60, 90, 120, 180), False),
           "medium": (5, tuple(range(5, 240, 5)), False),
           "hard": (5, tuple(range(5, 240, 5)), True)}
+MIRROR = " seen in a mirror, so its face is reversed left to right"
 PROMPT = ("This is an analogue clock{mirror}. The long blue hand shows the minutes and the short red hand "
           "the hours. Work out the time it shows, then turn the hands forward to show the time {n} "
           "later{mirror_set}: move only the hands, keep the face, its numerals and the camera unchanged, "
@@ -75,7 +76,8 @@ def _hand(draw: ImageDraw.ImageDraw, angle: float, length: float, width: float, 
     draw.polygon(points, fill=colour)
 
 
-def draw_clock(minutes: float, mirrored: bool, numerals: tuple[int, ...] = tuple(range(1, 13))) -> Image.Image:
+def draw_clock(minutes: float, mirrored: bool,
+               numerals: tuple[int, ...] = tuple(range(1, 13))) -> Image.Image:
     """The clock showing `minutes` (time of day); `numerals[i]` is the number written at hour i + 1
     (the inconsistent frame swaps two). Mirrored: the whole picture reversed left to right."""
     im = canvas(WALL)
@@ -151,7 +153,9 @@ def _references(minutes: int, mirrored: bool) -> tuple[np.ndarray, np.ndarray, d
     yy, xx = np.mgrid[:CANVAS, :CANVAS]
     outside = np.hypot(xx - CENTRE[0], yy - CENTRE[1]) > FACE_INNER * RADIUS
     flip = (lambda m: m[:, ::-1]) if mirrored else (lambda m: m)
-    regions = {f"numeral {h}": flip(box_mask(shape, text_box(_polar(h * 30, NUMERAL_RADIUS * RADIUS), str(h), NUMERAL_SIZE, 4))) for h in range(1, 13)}
+    regions = {f"numeral {h}": flip(box_mask(shape, text_box(_polar(h * 30, NUMERAL_RADIUS * RADIUS), str(h),
+                                                             NUMERAL_SIZE, 4)))
+               for h in range(1, 13)}
     numerals = np.logical_or.reduce(list(regions.values()))
     regions["ticks and rim"] = outside & ~numerals
     context = context_mask(expected, []) & outside
@@ -161,7 +165,7 @@ def _references(minutes: int, mirrored: bool) -> tuple[np.ndarray, np.ndarray, d
 class ClockTask(Task):
     name = "clock"
     version = "1"
-    description = "Turn an analogue clock's hands to the time N minutes later (hard: a clock seen in a mirror)."
+    description = "Turn an analogue clock's hands to the time N minutes later (hard: a clock in a mirror)."
 
     def make(self, seed: int, difficulty: str) -> tuple[int, int, bool]:
         """(start time of day in minutes, minutes to add, mirrored)."""
@@ -175,7 +179,7 @@ class ClockTask(Task):
         end = (start + add) % 720
         # the hands sweep forward through the added minutes (in a mirror they turn the other way)
         frames = [draw_clock(start + add * k / SWEEP_FRAMES, mirrored) for k in range(SWEEP_FRAMES + 1)]
-        prompt = PROMPT.format(mirror=" seen in a mirror, so its face is reversed left to right" if mirrored else "",
+        prompt = PROMPT.format(mirror=MIRROR if mirrored else "",
                                n=_duration(add),
                                mirror_set=", as it would be seen in the same mirror" if mirrored else "")
         question = new_question(self, seed, difficulty, prompt=prompt, first=frames[0], final=frames[-1],
@@ -222,7 +226,8 @@ class ClockTask(Task):
             time_read, offset = read_time(minute_angle, hour_angle)
         correct = (time_read is not None and _minutes_apart(time_read, expected_minutes) <= TOLERANCE_MINUTES
                    and abs(offset) <= MAX_HOUR_OFFSET)
-        consistent, consistency = unchanged(seen, reference, regions, "the twelve numerals, the ticks and the rim")
+        consistent, consistency = unchanged(seen, reference, regions,
+                                            "the twelve numerals, the ticks and the rim")
         return Score(self.name, self.scorer_version, correct, float(correct),
                      {"time_read": clock_text(time_read) if time_read is not None else None,
                       "expected_time": clock_text(expected_minutes), "start_time": m["start_time"],

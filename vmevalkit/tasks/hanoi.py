@@ -118,7 +118,8 @@ def draw_board(position: Position, lifted: tuple[int, float, float] | None = Non
     draw.rectangle((16, BASE_TOP, CANVAS - 17, BASE_TOP + BASE_HEIGHT - 1), fill=BASE)
     for peg, x in enumerate(PEG_X):
         top = PEG_TOP + (2 * LEVEL if peg == short_peg else 0)
-        draw.rounded_rectangle((x - PEG_WIDTH // 2, top, x + PEG_WIDTH // 2 - 1, BASE_TOP), radius=4, fill=PEG)
+        draw.rounded_rectangle((x - PEG_WIDTH // 2, top, x + PEG_WIDTH // 2 - 1, BASE_TOP), radius=4,
+                               fill=PEG)
     for peg, stack in enumerate(stacks(position)):
         for level, disc in enumerate(stack):
             _disc(draw, disc, n, PEG_X[peg], BASE_TOP - level * LEVEL)
@@ -150,9 +151,11 @@ def colour_classes(rgb: np.ndarray) -> np.ndarray:
     """Per 2x2 block of pixels (an H/2 x W/2 map), the index of the nearest drawn colour, or -1 where none
     is near."""
     h, w = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
-    blocks = (rgb[0:h:2, 0:w:2] + rgb[1:h:2, 0:w:2] + rgb[0:h:2, 1:w:2] + rgb[1:h:2, 1:w:2]).reshape(-1, 3) / 4
+    blocks = (rgb[0:h:2, 0:w:2] + rgb[1:h:2, 0:w:2] + rgb[0:h:2, 1:w:2] + rgb[1:h:2, 1:w:2]).reshape(-1, 3)
+    blocks /= 4
     # squared distances to every palette colour, as |x|^2 - 2 x.p + |p|^2 (one matrix product)
-    d = (blocks * blocks).sum(axis=1, keepdims=True) - 2 * blocks @ PALETTE.T + (PALETTE * PALETTE).sum(axis=1)
+    d = (blocks * blocks).sum(axis=1, keepdims=True) - 2 * blocks @ PALETTE.T
+    d += (PALETTE * PALETTE).sum(axis=1)
     classes = d.argmin(axis=1)
     classes[d[np.arange(len(d)), classes] > MAX_COLOUR_DISTANCE ** 2] = -1
     return classes.reshape(h // 2, w // 2)
@@ -220,7 +223,7 @@ def _references(position: Position) -> tuple[np.ndarray, np.ndarray, dict[str, n
 class HanoiTask(Task):
     name = "hanoi"
     version = "1"
-    description = "Make the next move of the shortest Tower of Hanoi solution from a position part-way through."
+    description = "Make the next move of the shortest Tower of Hanoi solution from a position part-way."
 
     def make(self, seed: int, difficulty: str) -> Position:
         check_difficulty(self, difficulty)
@@ -237,11 +240,12 @@ class HanoiTask(Task):
         after = moved(position, move)
         frames = move_frames(position, move)
         disc, a, b = move
-        question = new_question(self, seed, difficulty, prompt=PROMPT.format(n=len(position)), first=frames[0],
-                                final=frames[-1],
+        question = new_question(self, seed, difficulty, prompt=PROMPT.format(n=len(position)),
+                                first=frames[0], final=frames[-1],
                                 solution={"move": {"disc": disc, "from": a, "to": b}, "position": list(after),
                                           "moves_left": distances(len(position))[position]},
-                                hanoi={"discs": len(position), "position": list(position), "goal_peg": GOAL_PEG})
+                                hanoi={"discs": len(position), "position": list(position),
+                                       "goal_peg": GOAL_PEG})
         return Generated(question, solution_video(frames))
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:

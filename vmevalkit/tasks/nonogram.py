@@ -34,11 +34,11 @@ MARGIN = 16
 CLUE_STEP = 0.75  # of a cell: the spacing of the numbers in a clue
 MAX_CELL = 44  # px
 CLUE_PAD = 3  # px around each clue number's glyphs: the region checked for it
-PROMPT = ("This is a {n}x{n} nonogram. The numbers to the left of each row and above each column give, in "
-          "order, the lengths of the runs of consecutive filled cells in that row (left to right) or column "
-          "(top to bottom), with at least one empty cell between runs. Fill in exactly the cells that satisfy "
-          "every clue with solid black and leave the other cells white. Keep the clues, the grid and the "
-          "camera unchanged, and hold the finished grid.")
+PROMPT = ("This is a {n}x{n} nonogram. The numbers to the left of each row and above each column give, "
+          "in order, the lengths of the runs of consecutive filled cells in that row (left to right) or "
+          "column (top to bottom), with at least one empty cell between runs. Fill in exactly the cells "
+          "that satisfy every clue with solid black and leave the other cells white. Keep the clues, the grid "
+          "and the camera unchanged, and hold the finished grid.")
 
 
 def runs(line: list[int]) -> list[int]:
@@ -94,7 +94,8 @@ def count_solutions(row_clues: list[list[int]], col_clues: list[list[int]], limi
             changed = False
             for along_columns, line_clues in ((False, row_clues), (True, col_clues)):
                 for i, clue in enumerate(line_clues):
-                    where = [(r, i) for r in range(n_rows)] if along_columns else [(i, c) for c in range(n_cols)]
+                    where = ([(r, i) for r in range(n_rows)] if along_columns
+                             else [(i, c) for c in range(n_cols)])
                     line = [grid[r][c] for r, c in where]
                     deduced = _deduce(line, tuple(clue))
                     if deduced is None:
@@ -132,17 +133,22 @@ class Layout:
         self.grid = Grid(n, n, self.cell, corner + self.band, corner + self.band)
         self.font_size = round(0.68 * self.cell)
 
-    def clue_numbers(self, row_clues: list[list[int]], col_clues: list[list[int]]) -> list[tuple[str, tuple[float, float], int]]:
+    def clue_numbers(self, row_clues: list[list[int]],
+                     col_clues: list[list[int]]) -> list[tuple[str, tuple[float, float], int]]:
         """(name, centre, number) of every number written in the clues (an empty line's clue is a 0)."""
         g, out = self.grid, []
         for r, clue in enumerate(row_clues):
             _, y = g.pixel_centre(r, 0)
-            out += [(f"row {r + 1} number {len(clue or [0]) - j}", (g.left - 4 - (j + 0.5) * self.step, y), number)
-                    for j, number in enumerate(reversed(clue or [0]))]
+            numbers = clue or [0]
+            out += [(f"row {r + 1} number {len(numbers) - j}", (g.left - 4 - (j + 0.5) * self.step, y),
+                     number)
+                    for j, number in enumerate(reversed(numbers))]
         for c, clue in enumerate(col_clues):
             x, _ = g.pixel_centre(0, c)
-            out += [(f"column {c + 1} number {len(clue or [0]) - j}", (x, g.top - 4 - (j + 0.5) * self.step), number)
-                    for j, number in enumerate(reversed(clue or [0]))]
+            numbers = clue or [0]
+            out += [(f"column {c + 1} number {len(numbers) - j}", (x, g.top - 4 - (j + 0.5) * self.step),
+                     number)
+                    for j, number in enumerate(reversed(numbers))]
         return out
 
     def draw(self, row_clues: list[list[int]], col_clues: list[list[int]], cells: Cells) -> Image.Image:
@@ -177,8 +183,8 @@ def _references(cells_key: tuple[tuple[int, ...], ...]) -> tuple[Layout, np.ndar
     regions = {name: box_mask(shape, text_box(centre, str(number), layout.font_size, CLUE_PAD))
                for name, centre, number in layout.clue_numbers(row_clues, col_clues)}
     boxes = [layout.grid.box(r, c) for r, c in layout.grid.cells()]
-    return (layout, np.asarray(solved, np.float64), context_mask(solved, boxes), np.asarray(empty, np.float64),
-            np.asarray(full, np.float64), regions)
+    return (layout, np.asarray(solved, np.float64), context_mask(solved, boxes),
+            np.asarray(empty, np.float64), np.asarray(full, np.float64), regions)
 
 
 class NonogramTask(Task):
@@ -202,8 +208,8 @@ class NonogramTask(Task):
         layout = Layout(n)
         row_clues, col_clues = clues(cells)
         frames = [layout.draw(row_clues, col_clues, cells[:k] + [[0] * n] * (n - k)) for k in range(n + 1)]
-        question = new_question(self, seed, difficulty, prompt=PROMPT.format(n=n), first=frames[0], final=frames[-1],
-                                solution={"cells": cells},
+        question = new_question(self, seed, difficulty, prompt=PROMPT.format(n=n), first=frames[0],
+                                final=frames[-1], solution={"cells": cells},
                                 nonogram={"size": n, "row_clues": row_clues, "column_clues": col_clues})
         return Generated(question, solution_video(frames))
 
@@ -242,7 +248,8 @@ class NonogramTask(Task):
         broken = ([f"row {r + 1}" for r in range(n) if row_clues[r] != m["row_clues"][r]]
                   + [f"column {c + 1}" for c in range(n) if col_clues[c] != m["column_clues"][c]])
         correct = not wrong
-        consistent, consistency = unchanged(seen, reference, regions, "every number of the row and column clues")
+        consistent, consistency = unchanged(seen, reference, regions,
+                                            "every number of the row and column clues")
         return Score(self.name, self.scorer_version, correct, float(correct),
                      {"cells_read": read, "wrong_cells": wrong, "filled_read": sum(map(sum, read)),
                       "filled_expected": sum(map(sum, solution)), "clues_broken": broken,

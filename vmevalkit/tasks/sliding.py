@@ -44,10 +44,10 @@ FONT_SIZE = 60
 EMPTY_STD = 10.0  # a cell whose blurred luminance varies less than this (grey levels) is empty
 SURE_SCORE, SURE_MARGIN = 0.8, 0.05  # a tile is read with confidence above these (in every cell: at rest)
 SLIDE_FRAMES = 3
-PROMPT = ("This is a sliding puzzle: eight numbered tiles and one empty space in a 3x3 tray. Slide the tiles "
-          "one at a time into the empty space, never lifting them out of the tray, until the tiles read 1 to 8 "
-          "in order, row by row from the top left, with the empty space at the bottom right. It can be solved "
-          "in {k} moves. Keep the tray and the camera unchanged, and stop when it is solved.")
+PROMPT = ("This is a sliding puzzle: eight numbered tiles and one empty space in a 3x3 tray. Slide "
+          "the tiles one at a time into the empty space, never lifting them out of the tray, until the tiles "
+          "read 1 to 8 in order, row by row from the top left, with the empty space at the bottom right. It "
+          "can be solved in {k} moves. Keep the tray and the camera unchanged, and stop when it is solved.")
 
 
 def neighbours(cell: int) -> list[int]:
@@ -81,7 +81,7 @@ def depths(limit: int = max(high for _, high in MOVES.values())) -> dict[Board, 
 
 
 def solution_path(board: Board) -> list[Board]:
-    """A shortest path to solved: at each step the first neighbouring board (in cell order) one move nearer."""
+    """A shortest path to solved: each step to the first board (in cell order) one move nearer."""
     depth, path = depths(), [board]
     while path[-1] != SOLVED:
         here = path[-1]
@@ -120,21 +120,21 @@ class Tray:
         im = canvas(BACKGROUND)
         draw = ImageDraw.Draw(im)
         x0, y0, x1, y1 = self.grid.bounds
-        draw.rounded_rectangle((x0 - FRAME_WIDTH, y0 - FRAME_WIDTH, x1 + FRAME_WIDTH - 1, y1 + FRAME_WIDTH - 1),
-                               radius=10, fill=FRAME)
+        f = FRAME_WIDTH
+        draw.rounded_rectangle((x0 - f, y0 - f, x1 + f - 1, y1 + f - 1), radius=10, fill=FRAME)
         draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=TRAY)
         if broken_side is not None:
-            mid_x, mid_y, f = (x0 + x1) // 2, (y0 + y1) // 2, FRAME_WIDTH
-            draw.rectangle([(mid_x - 40, y0 - f, mid_x + 40, y0 - 1), (x1, mid_y - 40, x1 + f - 1, mid_y + 40),
-                            (mid_x - 40, y1, mid_x + 40, y1 + f - 1), (x0 - f, mid_y - 40, x0 - 1, mid_y + 40)]
-                           [broken_side], fill=BACKGROUND)
+            mx, my = (x0 + x1) // 2, (y0 + y1) // 2
+            gaps = [(mx - 40, y0 - f, mx + 40, y0 - 1), (x1, my - 40, x1 + f - 1, my + 40),
+                    (mx - 40, y1, mx + 40, y1 + f - 1), (x0 - f, my - 40, x0 - 1, my + 40)]
+            draw.rectangle(gaps[broken_side], fill=BACKGROUND)
         return im
 
     def draw_tile(self, draw: ImageDraw.ImageDraw, tile: int, x: float, y: float) -> None:
         """Tile `tile` with its top-left corner at (x, y)."""
         x, y, s = round(x), round(y), self.grid.cell
-        draw.rounded_rectangle((x + TILE_INSET, y + TILE_INSET, x + s - TILE_INSET - 1, y + s - TILE_INSET - 1),
-                               radius=8, fill=TILE, outline=TILE_EDGE, width=3)
+        a, b = TILE_INSET, s - TILE_INSET - 1
+        draw.rounded_rectangle((x + a, y + a, x + b, y + b), radius=8, fill=TILE, outline=TILE_EDGE, width=3)
         draw_text(draw, (x + s // 2, y + s // 2), str(tile), FONT_SIZE, INK)
 
     def draw(self, board: Board, moving: tuple[int, float, float] | None = None,
@@ -170,7 +170,8 @@ class Tray:
             match = self.reader.read(patch)
             board.append(int(match.label))
             if match.score < SURE_SCORE or match.margin < SURE_MARGIN:
-                doubtful.append({"cell": cell, "read": int(match.label), "score": match.score, "margin": match.margin})
+                doubtful.append({"cell": cell, "read": int(match.label), "score": match.score,
+                                 "margin": match.margin})
         return tuple(board), doubtful
 
 
@@ -192,15 +193,46 @@ def slide_frames(path: list[Board]) -> list[Image.Image]:
     return frames
 
 
-@lru_cache(maxsize=8)
-def _references(broken_side: int | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+def boards_at_rest(frames: np.ndarray, shift: tuple[int, int]) -> list[tuple[int, Board]]:
+    """(frame, board) for every frame, moved by `shift`, in which every cell reads with confidence and the
+    board differs from the one at rest before."""
+    at_rest, previous, unsure = [], None, None
+    for i, frame in enumerate(frames):
+        if previous is None or not np.array_equal(frame, previous):  # a held frame reads as before
+            board, unsure = TRAY_VIEW.read(shifted(frame, shift))
+        previous = frame
+        if not unsure and (not at_rest or board != at_rest[-1][1]):
+            at_rest.append((i, board))
+    return at_rest
+
+
+def process_faults(at_rest: list[tuple[int, Board]]) -> tuple[list[dict], list[dict], int]:
+    """The boards at rest that lack or repeat a tile, the changes between whole boards at rest that are
+    no chain of slides, and the number of slides the other changes add up to."""
+    broken = [{"frame": i, "board": list(b), "missing": [t for t in range(1, 9) if t not in b],
+               "repeated": sorted({t for t in b if t and b.count(t) > 1})}
+              for i, b in at_rest if sorted(b) != list(range(9))]
+    whole = [(i, b) for i, b in at_rest if sorted(b) == list(range(9))]
+    illegal, moves = [], 0
+    for (_, a), (j, b) in pairwise(whole):
+        chain = slide_chain(a, b)
+        if chain is None:
+            illegal.append({"frame": j, "from": list(a), "to": list(b)})
+        else:
+            moves += len(chain) - 1
+    return broken, illegal, moves
+
+
+@lru_cache(maxsize=1)
+def _references() -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The solved frame, its colour-fitting context (outside the cells) and the regions that must stay:
     each side of the frame."""
     solved = TRAY_VIEW.draw(SOLVED)
     x0, y0, x1, y1 = GRID.bounds
     f, pad = FRAME_WIDTH, 6
     shape = (CANVAS, CANVAS)
-    sides = {"top": (x0 - f - pad, y0 - f - pad, x1 + f + pad, y0 - 2), "bottom": (x0 - f - pad, y1 + 2, x1 + f + pad, y1 + f + pad),
+    sides = {"top": (x0 - f - pad, y0 - f - pad, x1 + f + pad, y0 - 2),
+             "bottom": (x0 - f - pad, y1 + 2, x1 + f + pad, y1 + f + pad),
              "left": (x0 - f - pad, y0, x0 - 2, y1), "right": (x1 + 2, y0, x1 + f + pad, y1)}
     regions = {f"frame {name}": box_mask(shape, box) for name, box in sides.items()}
     cells = [TRAY_VIEW.cell_box(c) for c in range(SIDE * SIDE)]
@@ -253,25 +285,8 @@ class SlidingTask(Task):
         shift = drift(last, reference)  # every frame is read where the final state's picture lies
         seen = match_colours(shifted(last, shift), reference, context)
         final, doubtful = TRAY_VIEW.read(seen)
-        at_rest = []  # (frame, board) wherever every cell reads with confidence
-        previous = None
-        for i, frame in enumerate(frames_at(video, size)):
-            if previous is None or not np.array_equal(frame, previous):  # a held frame reads as before
-                board, unsure = TRAY_VIEW.read(shifted(frame, shift))
-            previous = frame
-            if not unsure and (not at_rest or board != at_rest[-1][1]):
-                at_rest.append((i, board))
-        broken = [{"frame": i, "board": list(b), "missing": [t for t in range(1, 9) if t not in b],
-                   "repeated": sorted({t for t in b if t and b.count(t) > 1})}
-                  for i, b in at_rest if sorted(b) != list(range(9))]
-        whole = [(i, b) for i, b in at_rest if sorted(b) == list(range(9))]
-        illegal, moves = [], 0
-        for (_, a), (j, b) in pairwise(whole):
-            chain = slide_chain(a, b)
-            if chain is None:
-                illegal.append({"frame": j, "from": list(a), "to": list(b)})
-            else:
-                moves += len(chain) - 1
+        at_rest = boards_at_rest(frames_at(video, size), shift)
+        broken, illegal, moves = process_faults(at_rest)
         started = bool(at_rest) and at_rest[0][1] == start
         solved = final == SOLVED
         correct = solved and started and not broken and not illegal
@@ -279,7 +294,8 @@ class SlidingTask(Task):
         return Score(self.name, self.scorer_version, correct, float(correct),
                      {"board_read": list(final), "solved": solved, "start_board": list(start),
                       "started_at_start": started, "unchanged": final == start,
-                      "boards_at_rest": len(at_rest), "missing_or_repeated": broken, "illegal_changes": illegal,
+                      "boards_at_rest": len(at_rest), "missing_or_repeated": broken,
+                      "illegal_changes": illegal,
                       "moves_read": moves, "shortest_solution": question.metadata["solution"]["moves"],
                       "doubtful_cells": doubtful, "consistency": consistency},
                      consistent=consistent)
