@@ -4,8 +4,10 @@
 
 Per task: oracle % correct, static (first frame held) % correct, wrong final state % caught,
 oracle % correct under each distortion (fit to 512x320 letterbox and back, blur sigma 1 px,
-noise sigma 5/255, JPEG q50, colour shift, all of them chained), and whether generating the same
-questions in a second, freshly spawned process gives byte-identical folders."""
+noise sigma 5/255, JPEG q50, colour shift, all of them chained), whether generating the same
+questions in a second, freshly spawned process gives byte-identical folders, and, where the task
+checks consistency, oracle and static % consistent, the inconsistent oracle % caught (correct but
+inconsistent) and the lowest % consistent over the distorted oracles ("n/a" for tasks without it)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from pathlib import Path
 from vmevalkit.tasks import all_tasks
 from vmevalkit.tasks.validation import (
     COLUMNS,
+    CONSISTENCY_COLUMNS,
     TaskValidation,
     deterministic_across_processes,
     table,
@@ -76,13 +79,18 @@ def main(argv: list[str] | None = None) -> int:
                 score = check.scores[column]
                 lines.append(f"- {result.task} {column} failed on {check.key}: "
                              f"correct={score.correct} error={score.error} details={score.details}")
+        for column in CONSISTENCY_COLUMNS:
+            for check in result.consistency_failures(column):
+                score = check.scores[column]
+                lines.append(f"- {result.task} {column} consistency failed on {check.key}: correct={score.correct} "
+                             f"consistent={score.consistent} consistency={score.details.get('consistency')}")
     report = "\n".join(lines)
     print(report)
     if args.markdown:
         args.markdown.write_text(report + "\n", encoding="utf-8")
     ok = all(r.rate("oracle") == 1 and r.rate("static") == 1 and r.rate("wrong") >= 0.95
              and all(r.rate(f"distorted:{d}") >= 0.95 for d in ("fit", "blur", "noise", "jpeg", "colour", "all"))
-             and r.deterministic for r in results)
+             and r.deterministic and r.consistency_ok() for r in results)
     return 0 if ok else 1
 
 

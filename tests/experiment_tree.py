@@ -30,9 +30,12 @@ def oracle_frames(question: Question, frames: int = 6) -> list[Image.Image]:
 
 
 def write_item(experiment: Path, model: str, question: Question, images: list[Image.Image],
-               model_size: tuple[int, int] | None = MODEL_SIZE, status: str = "ok", **metadata) -> Path:
-    """Write one item as the runner does: the video at the model's size, the fit, the question copy."""
-    folder = item_dir(experiment, model, question)
+               model_size: tuple[int, int] | None = MODEL_SIZE, status: str = "ok", sample: int = 0,
+               samples: int | None = None, **metadata) -> Path:
+    """Write one item as the runner does: the video at the model's size, the fit, the question copy. With
+    `samples` (as `run --samples K` writes), sample k's folder is `<question>@k` for k >= 1 and the metadata
+    names the sample and the number of samples; without, the item is as written before samples."""
+    folder = item_dir(experiment, model, question, sample)
     folder.mkdir(parents=True, exist_ok=True)
     fit = Fit.plan(question.first_frame, model_size) if model_size else None
     fitted = {id(im): fit.apply(im) if fit else im for im in images}  # controls repeat the same image
@@ -48,6 +51,7 @@ def write_item(experiment: Path, model: str, question: Question, images: list[Im
     write_json(folder / METADATA, {
         "status": status, "model": model, "question": {"domain": question.domain, "id": question.id},
         "fit": fit.to_dict() if fit else None, "seed": 0,
+        **({"sample": sample, "samples": samples} if samples is not None else {}),
         **({"error": "generation failed"} if status != "ok" else {}), **metadata})
     return folder
 
@@ -79,3 +83,10 @@ def card_questions(count: int = 3, domain: str = "cards") -> list[Question]:
     """Small synthetic questions: question i asks for i + 1 cards in the slots (i < 4)."""
     return [Question(id=f"{domain}_{i:02d}", domain=domain, prompt=f"put {i + 1} card(s) into the slots",
                      first_frame=cards_image(4, 0), final_frame=cards_image(4, i + 1)) for i in range(count)]
+
+
+def card_dataset(root: Path, count: int = 3) -> Path:
+    """A dataset root of `count` card questions, as `vmevalkit tasks generate` lays them out."""
+    for q in card_questions(count):
+        write_question(q, root)
+    return root

@@ -135,17 +135,19 @@ def test_the_review_server_refuses_foreign_hosts_and_requests_without_its_token(
             except urllib.error.HTTPError as e:
                 return e.code, e.read()
 
-        verdict = json.dumps({"index": 0, "correct": True}).encode()
+        first = server.ids[0]
+        verdict = json.dumps({"id": first, "correct": True}).encode()
         assert call("/api/verdict", verdict)[0] == 403
         assert call("/api/verdict", verdict, {"X-Review-Token": "guess"})[0] == 403
         assert call("/", headers={"Host": "attacker.example:80"})[0] == 403
-        assert call("/media/0/../../scores.jsonl")[0] == 404
-        assert call("/media/999/video.mp4")[0] == 404
+        assert call(f"/media/{first}/../../scores.jsonl")[0] == 404
+        assert call("/media/0/video.mp4")[0] == 404 and call("/media/00000000000z/video.mp4")[0] == 404
         token = {"X-Review-Token": server.token, "Content-Type": "application/json"}
-        assert call("/api/verdict", json.dumps({"index": 999, "correct": True}).encode(), token)[0] == 400
-        assert call("/api/verdict", json.dumps({"index": 0, "correct": "yes"}).encode(), token)[0] == 400
+        assert call("/api/verdict", json.dumps({"id": "0" * 12, "correct": True}).encode(), token)[0] == 400
+        assert call("/api/verdict", json.dumps({"index": 0, "correct": True}).encode(), token)[0] == 400
+        assert call("/api/verdict", json.dumps({"id": first, "correct": "yes"}).encode(), token)[0] == 400
         assert not [r for r in read_rows(experiment) if r["scorer"] == "human"]
-        status, body = call("/media/0/video.mp4", headers={"Range": "bytes=10-19"})
+        status, body = call(f"/media/{first}/video.mp4", headers={"Range": "bytes=10-19"})
         assert status == 206 and body == Path(server.items[0].video_path).read_bytes()[10:20]
         assert call("/api/verdict", verdict, token)[0] == 200
         assert [r["correct"] for r in read_rows(experiment) if r["scorer"] == "human"] == [True]
@@ -203,12 +205,12 @@ def test_review_ignores_verdicts_about_an_earlier_video_of_the_item(experiment):
     try:
         index = next(i for i, item in enumerate(server.items) if item.model == "model-a")
         server.record(index, True, "looked fine")
-        entry = next(e for e in server.item_list() if e["index"] == index)
+        entry = next(e for e in server.item_list() if e["id"] == server.ids[index])
         assert entry["human"] == {"correct": True, "note": "looked fine"} and entry["scores"]
         question = next(q for q in card_questions(3) + card_questions(2, domain="boards")
                         if q.key == server.items[index].question_key)
         write_item(experiment, "model-a", question, [question.first_frame] * 3)  # regenerated
-        entry = next(e for e in server.item_list() if e["index"] == index)
+        entry = next(e for e in server.item_list() if e["id"] == server.ids[index])
         assert entry["human"] is None and entry["scores"] == {}
     finally:
         server.httpd.server_close()
@@ -218,15 +220,17 @@ def test_review_ignores_verdicts_about_an_earlier_video_of_the_item(experiment):
     (b"", "-1"),  # would make the server read until the client hangs up
     (b"x" * 10, str(1 << 20)),
     (b"[" * 60_000, None),
-    (b'{"index": true, "correct": true}', None),  # a boolean is not item number 1
-    (b'{"index": 0, "correct": true, "note": null}', None),
-    (b'{"index": 0, "correct": true, "note": {"a": 1}}', None),
-    (b'"index"', None),
+    (b'{"id": true, "correct": true}', None),
+    (b'{"id": 0, "correct": true}', None),  # an item number is not an id
+    (b'{"id": "FIRST", "correct": true, "note": null}', None),
+    (b'{"id": "FIRST", "correct": true, "note": {"a": 1}}', None),
+    (b'"id"', None),
 ])
 def test_a_bad_verdict_body_is_answered_400_and_records_nothing(experiment, body, length):
     import http.client
 
     server = ReviewServer(experiment).start()
+    body = body.replace(b"FIRST", server.ids[0].encode())  # a known id, so only the other field is wrong
     try:
         host, port = server.httpd.server_address[:2]
         connection = http.client.HTTPConnection(host, port, timeout=5)

@@ -172,7 +172,7 @@ def test_python_m_vmevalkit_is_the_command():
 @pytest.mark.parametrize("args, says", [
     (["report", "--help"], "with 95% bootstrap intervals"),
     (["weights", "--help"], "exit 2, with the fix, when it is missing"),
-    (["run", "--help"], "with --tasks, tasks-<names>; else 'demo'"),
+    (["run", "--help"], "with --tasks, tasks-<names>; with --suite, suite-<name>; else 'demo'"),
 ])
 def test_help_says_what_the_command_does(args, says):
     done = vmevalkit(*args)

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vmevalkit import models, runner
+from vmevalkit import models
+from vmevalkit import runner
+import vmevalkit.runner.writer
 from vmevalkit.cli import main
 from vmevalkit.geometry import Fit
 from vmevalkit.models import ModelSpec, register_model
@@ -168,8 +170,8 @@ def test_old_result_is_kept_until_the_new_one_is_complete(tmp_path, qs, slide, m
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(runner, "write_mp4", disk_full)
-    assert run(tmp_path, "--models", "slide", "--no-controls", "--set", "frames=6") == 1
+    monkeypatch.setattr(runner.writer, "write_mp4", disk_full)
+    assert run(tmp_path, "--models", "slide", "--no-controls", "--set", "frames=6") == 2  # a full disk stops the run
     assert read_item(folder).metadata == before  # the complete old item is still there, untouched
     assert read_mp4(folder / "video.mp4").num_frames == 4
     assert not (tmp_path / "out" / "exp" / ".staging").exists() or not any(
@@ -299,7 +301,7 @@ def test_unwritable_output_dir_is_a_clear_error(tmp_path, qs, capsys):
     assert main(["run", "--questions", str(qs), "--output-dir", str(blocker / "out"), "--no-progress",
                  "--models", "static"]) == 2
     err = capsys.readouterr().err
-    assert f"{blocker / 'out'}" in err and "cannot write outputs there" in err and "--output-dir" in err
+    assert f"{blocker / 'out'}" in err and "cannot create the output folder" in err and "--output-dir" in err
 
 
 @pytest.mark.parametrize("broken", [b'{"runs": ["\xff"]}', b"[]", b'{"runs": [{"started"'])
@@ -420,12 +422,12 @@ def test_demo_runs_with_controls_in_process_and_ends_with_the_leaderboard(tmp_pa
 
 def test_the_report_and_review_commands_printed_by_run_work_as_typed(tmp_path, qs, slide, capsys):
     out = tmp_path / "out dir's"
-    assert main(["run", "--questions", str(qs), "--output-dir", str(out), "--experiment", "e x", "--no-progress",
+    assert main(["run", "--questions", str(qs), "--output-dir", str(out), "--experiment", "e-x", "--no-progress",
                  "--models", "slide"]) == 0
     printed = capsys.readouterr().out
     report = shlex.split(printed.split("full report: ", 1)[1].split("; check by eye", 1)[0])
     review = shlex.split(printed.split("check by eye: ", 1)[1].splitlines()[0])
-    options = ["--experiment", "e x", "--output-dir", str(out)]
+    options = ["--experiment", "e-x", "--output-dir", str(out)]
     assert report == ["vmevalkit", "report", *options] and review == ["vmevalkit", "review", *options]
     assert main(report[1:] + ["--resamples", "100"]) == 0
 

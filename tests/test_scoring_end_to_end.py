@@ -28,13 +28,13 @@ def test_runner_controls_then_score_and_report_rank_oracle_above_static_on_every
     assert "scored 10 item(s)" in printed
     assert "scored 0 item(s); 10 already scored" in _cli("score", "--experiment", "older", cwd=tmp_path)
     rows = latest_rows(read_rows(exp))
-    scores = {(model, question): row["score"] for (model, question, _), row in rows.items()}
+    scores = {(model, question): row["score"] for (model, question, _, _), row in rows.items()}
     questions = sorted({q for _, q in scores})
     assert len(questions) == 5 and all(row["scorer"] == "similarity" for row in rows.values())
     for q in questions:
         assert scores[("oracle", q)] > scores[("static", q)], q
-        assert rows[("oracle", q, "similarity")]["correct"] is True
-        assert rows[("static", q, "similarity")]["correct"] is False
+        assert rows[("oracle", q, 0, "similarity")]["correct"] is True
+        assert rows[("static", q, 0, "similarity")]["correct"] is False
     board = build_leaderboard(exp, resamples=500)
     assert board.controls == ["oracle", "static"] and not board.models
     assert board.cells[("oracle", ALL)].rate == 1.0 and board.cells[("static", ALL)].rate == 0.0

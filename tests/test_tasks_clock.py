@@ -7,7 +7,7 @@ from PIL import ImageChops, ImageDraw
 from task_checks import generated_twice, scored_controls
 
 from vmevalkit.tasks import get_task
-from vmevalkit.tasks._video import held_video, replace_ending
+from vmevalkit.tasks._video import held_video, ending_on
 from vmevalkit.tasks.clock import FACE, LEVELS, clock_text, draw_clock, hand_angles, read_time
 from vmevalkit.tasks.validation import all_distortions
 
@@ -70,7 +70,7 @@ def test_in_a_mirror_the_hands_must_turn_the_other_way(generated):
 
 def test_a_changed_face_is_correct_but_inconsistent(generated):
     g = generated["easy"]
-    score = TASK.score(g.question, replace_ending(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
+    score = TASK.score(g.question, ending_on(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
     assert score.correct is True and score.consistent is False
     changed = score.details["consistency"]["changed"]
     assert changed and all(name.startswith("numeral") or name == "ticks and rim" for name in changed)

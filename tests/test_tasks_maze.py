@@ -81,7 +81,7 @@ def test_a_video_that_opens_on_the_goal_has_not_walked_the_maze(generated):
     maze = Maze.from_metadata(g.question.metadata["maze"])
     s = TASK.score(g.question, _walk(maze, [maze.goal] * 4))  # never seen anywhere else: no illegal move
     assert s.details["reached_goal"] and s.details["legal_path"] and not s.details["started_at_start"]
-    assert s.correct is False and s.version == "1.1"
+    assert s.correct is False and s.version == "1.2"
     assert TASK.score(g.question, g.solution).details["started_at_start"] is True
 
 

@@ -10,7 +10,7 @@ from PIL import ImageChops
 from task_checks import generated_twice, scored_controls
 
 from vmevalkit.tasks import get_task
-from vmevalkit.tasks._video import held_video, replace_ending
+from vmevalkit.tasks._video import held_video, ending_on
 from vmevalkit.tasks.nonogram import SIZES, Layout, clues, count_solutions, placements, runs
 from vmevalkit.tasks.validation import all_distortions
 
@@ -72,7 +72,7 @@ def test_every_cell_is_read(generated):
 def test_a_changed_clue_is_correct_but_inconsistent(generated):
     for seed, g in enumerate(generated.values()):
         ending = TASK.inconsistent_final_frame(g.question, seed)
-        score = TASK.score(g.question, replace_ending(g.solution, ending))
+        score = TASK.score(g.question, ending_on(g.solution, ending))
         assert score.correct is True and score.consistent is False
         assert len(score.details["consistency"]["changed"]) == 1
 

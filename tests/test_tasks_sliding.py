@@ -7,7 +7,7 @@ from PIL import ImageChops
 from task_checks import generated_twice, scored_controls
 
 from vmevalkit.tasks import get_task
-from vmevalkit.tasks._video import held_video, replace_ending, solution_video
+from vmevalkit.tasks._video import held_video, ending_on, solution_video
 from vmevalkit.tasks.sliding import MOVES, SOLVED, TRAY_VIEW, depths, slide, slide_chain, solution_path
 from vmevalkit.tasks.validation import all_distortions
 
@@ -98,7 +98,7 @@ def test_a_video_that_opens_on_the_solved_board_made_no_move(generated):
 
 def test_a_changed_frame_is_correct_but_inconsistent(generated):
     g = generated["medium"]
-    score = TASK.score(g.question, replace_ending(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
+    score = TASK.score(g.question, ending_on(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
     assert score.correct is True and score.consistent is False
     assert len(score.details["consistency"]["changed"]) == 1
 

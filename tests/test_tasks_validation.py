@@ -50,6 +50,10 @@ def test_every_task_passes_its_checks_on_a_few_questions(name, tmp_path):
     assert len(result.checks) == 3
     for video in ("oracle", "static", "wrong", "distorted:all"):
         assert result.rate(video) == 1, (video, [(c.key, c.scores[video]) for c in result.failures(video)])
+    if result.consistency_rate("oracle") is not None:  # the task checks consistency (tasks without it read n/a)
+        for video in ("oracle", "static", "inconsistent", "distorted:all"):
+            assert result.consistency_rate(video) == 1, (video, [(c.key, c.scores[video].details.get("consistency"))
+                                                                 for c in result.consistency_failures(video)])
 
 
 def test_generation_is_byte_identical_across_processes(tmp_path):
@@ -69,3 +73,4 @@ def test_every_task_passes_on_fifty_questions_under_every_distortion(name, tmp_p
     assert result.rate("oracle") == 1 and result.rate("static") == 1 and result.rate("wrong") >= 0.95
     for distortion in DISTORTIONS:
         assert result.rate(f"distorted:{distortion}") >= 0.95, distortion
+    assert result.consistency_ok(), [(v, result.consistency_rate(v)) for v in ("oracle", "static", "inconsistent")]

@@ -24,6 +24,7 @@ from vmevalkit.scoring.vlm import (
     VLMJudge,
     parse_rating,
 )
+from vmevalkit.secrets import REDACTED
 from vmevalkit.video import Video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,8 +198,8 @@ def test_pipeline_records_failures_as_errors_and_retries_them_next_run(tmp_path)
         summary = score_experiment(exp, "vlm", _judge(server, tmp_path))
     assert summary.scored == 2 and not summary.errors
     latest = latest_rows(read_rows(exp))
-    assert latest[("oracle", q.key, "vlm:judge-model")]["correct"] is True
-    assert latest[("static", q.key, "vlm:judge-model")]["correct"] is False
+    assert latest[("oracle", q.key, 0, "vlm:judge-model")]["correct"] is True
+    assert latest[("static", q.key, 0, "vlm:judge-model")]["correct"] is False
     with ChatServer([rating(5)]) as server:
         assert score_experiment(exp, "vlm", _judge(server, tmp_path)).already_scored == 2
     assert not server.requests
@@ -232,7 +233,7 @@ def test_the_api_key_is_never_written_anywhere(tmp_path):
                  "--vlm-attempts", "1"], env=env, capture_output=True, text=True, timeout=120)
         outputs.append(done.stdout + done.stderr)
         assert all(r["headers"]["Authorization"] == f"Bearer {SECRET}" for r in server.requests)
-    assert "HTTP 500" in outputs[0] and "***" in outputs[0]
+    assert "HTTP 500" in outputs[0] and REDACTED in outputs[0]
     assert "scored 2 item(s)" in outputs[1]
     rows = latest_rows(read_rows(exp)).values()
     assert [r["correct"] for r in rows] == [True, True]

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
 import vmevalkit
 import vmevalkit.commands
+from vmevalkit import limits
 from vmevalkit.errors import UserError
 from vmevalkit.secrets import scrub
 
@@ -33,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail on the closed pipe again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured): nothing to flush into a pipe
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -40,10 +50,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        limits.check_environment()
         return int(args.func(args) or 0)
     except UserError as e:
         print(f"error: {scrub(str(e))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # whoever read the output went away (`vmevalkit report ... | head`): stop quietly
+        _discard_stdout()
+        return 1
+    except OSError as e:  # a fault of the disk or the system (no space left, read-only, I/O error): one line
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {scrub(where + (e.strerror or str(e)))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; finished items are kept and a rerun resumes", file=sys.stderr)
         return 130

@@ -23,3 +23,11 @@ class JSONFileError(UserError):
 
 class InvalidArgumentError(UserError, ValueError):
     """An argument value a function cannot use; the message names it and says which values are allowed."""
+
+
+class StorageError(UserError, OSError):
+    """A file could not be written (no space left, a read-only or vanished folder). An OSError too, with the
+    errno of the cause, so callers can tell a full disk from the rest; the message names the file and the fix."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()

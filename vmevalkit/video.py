@@ -13,8 +13,9 @@ import av
 import numpy as np
 from PIL import Image
 
+from vmevalkit import limits
 from vmevalkit.atomic import atomic_path
-from vmevalkit.errors import UserError
+from vmevalkit.errors import StorageError, UserError
 
 # Codecs tried in order when writing mp4: H.264 where PyAV's FFmpeg has it, else MPEG-4 part 2.
 MP4_CODECS = ("libx264", "h264", "mpeg4")
@@ -91,22 +92,88 @@ def write_mp4(video: Video, path: str | os.PathLike, crf: int = 18) -> str:
                     for packet in stream.encode():
                         container.mux(packet)
             return codec
+        except OSError as e:  # disk full, folder gone or read-only (PyAV's errno errors are OSErrors too)
+            raise StorageError(e.errno, f"{path}: cannot write the video: {(e.strerror or str(e)).lower()}; free "
+                               "some space or choose another output folder, then rerun") from e
         except (av.FFmpegError, ValueError) as e:  # codec missing or refused: try the next one
             last_error = e
     raise RuntimeError(f"could not write {path}: no usable mp4 codec among {MP4_CODECS}: {last_error}")
 
 
-def read_mp4(path: str | os.PathLike) -> Video:
-    """Read every frame of a video file as RGB uint8."""
+@dataclass(frozen=True)
+class VideoProbe:
+    """What a sound video file holds, as its container header and packets say (see probe_mp4)."""
+
+    width: int
+    height: int
+    frames: int
+    fps: float
+    codec: str
+
+
+def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
+    if not container.streams.video:
+        raise UserError(f"{path}: not a readable video (it holds no video stream)")
+    stream = container.streams.video[0]
+    if stream.width < 1 or stream.height < 1:
+        raise UserError(f"{path}: not a readable video (its header gives no frame size)")
+    return stream
+
+
+def _check_pixels(path: Path, width: int, height: int, frames: int) -> None:
+    limits.VIDEO_PIXELS.check(width * height * frames, f"{path} ({width}x{height}, {frames} frames)",
+                              "use a shorter or smaller video")
+
+
+def probe_mp4(path: str | os.PathLike) -> VideoProbe:
+    """Check a video file cheaply, without decoding every frame: its container header opens, names a frame
+    size, and lists as many complete packets as it has frames (a truncated file lacks some, or ends inside
+    one), and its first frame decodes. Raises UserError naming the file and what is wrong with it."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: video file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise UserError(f"{path}: empty video file (0 bytes)")
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
+            stream = _video_stream(container, path)
+            packets, end, corrupt = 0, 0, False
+            for packet in container.demux(stream):
+                if packet.size:  # the demuxer ends with an empty flush packet
+                    packets += 1
+                    end = max(end, max(packet.pos or 0, 0) + packet.size)
+                    corrupt = corrupt or packet.is_corrupt
+            frames = stream.frames or packets
+            if corrupt or end > size or packets < frames:
+                raise UserError(f"{path}: truncated video: its header lists {frames} frames, "
+                                f"{packets} packets are there" + (" and the last is cut off" if corrupt else ""))
+            container.seek(0)
+            next(container.decode(stream))
+            rate = stream.average_rate or stream.guessed_rate or 0
+            return VideoProbe(stream.width, stream.height, frames, float(rate), stream.codec_context.name)
+    except (av.FFmpegError, StopIteration) as e:
+        raise UserError(f"{path}: not a readable video ({e or 'no frame decodes'})") from e
+
+
+def read_mp4(path: str | os.PathLike) -> Video:
+    """Read every frame of a video file as RGB uint8. The file's size and its width x height x frames (from
+    the container header, and again while decoding) are bounded by vmevalkit.limits.VIDEO_BYTES and
+    VIDEO_PIXELS."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: video file not found")
+    limits.VIDEO_BYTES.check(path.stat().st_size, str(path), "use a shorter or smaller video")
+    try:
+        with av.open(str(path)) as container:
+            stream = _video_stream(container, path)
+            _check_pixels(path, stream.width, stream.height, stream.frames)
             rate = stream.average_rate or stream.guessed_rate or 8
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-    except (av.FFmpegError, IndexError) as e:
+            frames = []
+            for frame in container.decode(stream):  # the header may understate the frames: count them too
+                _check_pixels(path, frame.width, frame.height, len(frames) + 1)
+                frames.append(frame.to_ndarray(format="rgb24"))
+    except av.FFmpegError as e:
         raise UserError(f"{path}: not a readable video ({e})") from e
     if not frames:
         raise UserError(f"{path}: video has no frames")

@@ -1,13 +1,21 @@
-"""Model weights on disk: where they live, fetching them from the Hugging Face Hub, their sha256 records,
-and converting a trusted `.ckpt` to `.safetensors`.
+"""Model weights on disk: where they live, fetching them from the Hugging Face Hub, their records, and
+converting a trusted `.ckpt` to `.safetensors`.
 
-Layout: `<weights root>/<model id>/<filename>` with `<filename>.json` beside it recording the source repo,
-revision, size and sha256. The root is `--cache-dir`, else `$VMEVALKIT_WEIGHTS`, else
-`~/.cache/vmevalkit/weights`. A `.safetensors` file with the same stem (made by `vmevalkit weights convert`)
-is preferred over the `.ckpt`: it loads without pickle."""
+Three kinds of weights spec:
+- `WeightsSpec`, one checkpoint file: `<weights root>/<model id>/<filename>` with `<filename>.json` beside it
+  recording the source repo, revision, commit, size and sha256. A `.safetensors` file with the same stem (made by
+  `vmevalkit weights convert`) is preferred over the `.ckpt`: it loads without pickle.
+- `SnapshotSpec`, a whole repo in diffusers layout, fetched with `huggingface_hub.snapshot_download` into the
+  Hugging Face cache (`--cache-dir`, else `$VMEVALKIT_WEIGHTS`, else huggingface_hub's own, which follows
+  HF_HOME / HF_HUB_CACHE), only the files its pipeline loads (one copy of each weight, no fp32 + fp16 pairs).
+  A finished download is recorded in `<weights root>/<model id>/snapshot.json` with the commit it resolved to.
+- `LocalFolderSpec`, a folder already on disk (a fine-tune): nothing to download.
+
+The weights root is `--cache-dir`, else `$VMEVALKIT_WEIGHTS`, else `~/.cache/vmevalkit/weights`."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -38,6 +46,41 @@ class WeightsSpec:
     alt_repo_ids: tuple[str, ...] = ()
     revision: str | None = None
 
+    @property
+    def source(self) -> str:
+        return f"{self.filename} from the Hugging Face repo {self.repo_id}"
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """A Hugging Face repo in diffusers layout (model_index.json + one folder per component). `variant` (e.g.
+    "fp16") picks that variant's weight files where a component has them."""
+
+    repo_id: str
+    revision: str | None = None
+    variant: str | None = None
+
+    @property
+    def source(self) -> str:
+        return f"the diffusers snapshot of the Hugging Face repo {self.repo_id}"
+
+
+@dataclass(frozen=True)
+class LocalFolderSpec:
+    """Weights already in a folder the user gave (nothing to download)."""
+
+    path: Path
+
+    @property
+    def source(self) -> str:
+        return f"the folder {self.path}"
+
+
+AnyWeightsSpec = WeightsSpec | SnapshotSpec | LocalFolderSpec
+SNAPSHOT_RECORD = "snapshot.json"
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", ".h5", ".onnx", ".onnx_data", ".gguf")
+_VARIANT_RE = re.compile(r"\.(fp16|bf16|fp32|fp8|int8)[.-]")
+
 
 def weights_root(cache_dir: str | os.PathLike | None = None) -> Path:
     """The folder that holds every model's weights: `cache_dir`, else $VMEVALKIT_WEIGHTS, else ~/.cache."""
@@ -45,18 +88,55 @@ def weights_root(cache_dir: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser()
 
 
-def weights_path(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | None = None) -> Path:
-    """Where `download` puts the model's checkpoint (whether or not it is there yet)."""
-    return weights_root(cache_dir) / model_id / spec.filename
+def snapshot_cache(cache_dir: str | os.PathLike | None = None) -> str | None:
+    """The Hugging Face cache snapshots go to: `cache_dir`, else $VMEVALKIT_WEIGHTS, else None (huggingface_hub's
+    own default, which follows HF_HOME and HF_HUB_CACHE)."""
+    chosen = cache_dir or os.environ.get(ENV_VAR)
+    return str(Path(chosen).expanduser()) if chosen else None
 
 
-def find_weights(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | None = None) -> Path | None:
-    """The checkpoint to load: a converted `.safetensors` beside the download if present, else the download."""
+def weights_path(model_id: str, spec: AnyWeightsSpec, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where `download` puts the model's checkpoint, or the record of its snapshot (whether or not it is there)."""
+    if isinstance(spec, LocalFolderSpec):
+        return spec.path
+    return weights_root(cache_dir) / model_id / (SNAPSHOT_RECORD if isinstance(spec, SnapshotSpec) else spec.filename)
+
+
+def find_weights(model_id: str, spec: AnyWeightsSpec, cache_dir: str | os.PathLike | None = None) -> Path | None:
+    """What to load: a checkpoint file (a converted `.safetensors` beside the download if present, else the
+    download), or the folder of a recorded snapshot or a local folder; None when it is not on disk."""
+    if isinstance(spec, LocalFolderSpec):
+        return spec.path if spec.path.is_dir() else None
+    if isinstance(spec, SnapshotSpec):
+        record = json_object_or_none(weights_path(model_id, spec, cache_dir))
+        folder = Path(record["path"]) if record and isinstance(record.get("path"), str) else None
+        return folder if folder is not None and (folder / "model_index.json").is_file() else None
     path = weights_path(model_id, spec, cache_dir)
     for candidate in (path.with_suffix(".safetensors"), path):
         if candidate.is_file():
             return candidate
     return None
+
+
+def weights_revision(model_id: str, spec: AnyWeightsSpec | None,
+                     cache_dir: str | os.PathLike | None = None) -> str | None:
+    """The recorded revision of a model's weights, read from disk without loading anything: the Hub commit of a
+    snapshot or checkpoint download, `local-<hash>` of a local folder's file names, sizes and times, else None."""
+    if spec is None:
+        return None
+    if isinstance(spec, LocalFolderSpec):
+        if not spec.path.is_dir():
+            return None
+        listing = sorted((str(p.relative_to(spec.path)), p.stat().st_size, p.stat().st_mtime_ns)
+                         for p in spec.path.rglob("*") if p.is_file())
+        return "local-" + hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
+    found = find_weights(model_id, spec, cache_dir)
+    if found is None:
+        return None
+    record = json_object_or_none(weights_path(model_id, spec, cache_dir)) if isinstance(spec, SnapshotSpec) \
+        else read_record(found)
+    commit = (record or {}).get("commit")
+    return commit if isinstance(commit, str) else None
 
 
 def fetch_command(model_id: str, cache_dir: str | os.PathLike | None = None) -> str:
@@ -95,8 +175,19 @@ def weights_hash(path: Path) -> str:
     return write_record(path)["sha256"]
 
 
-def download(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | None = None, *,
-             force: bool = False) -> Path:
+def download(model_id: str, spec: AnyWeightsSpec, cache_dir: str | os.PathLike | None = None, *,
+             force: bool = False, reference: str | None = None) -> Path:
+    """Fetch a model's weights: its snapshot (`download_snapshot`) or its checkpoint file (below). `reference` is
+    what the user typed when it differs from the id (`diffusers:<repo>`), for the rerun command in errors."""
+    if isinstance(spec, LocalFolderSpec):
+        raise UserError(f"{model_id} loads from {spec.path}, which is already on disk: nothing to download")
+    if isinstance(spec, SnapshotSpec):
+        return download_snapshot(model_id, spec, cache_dir, force=force, reference=reference)
+    return download_file(model_id, spec, cache_dir, force=force)
+
+
+def download_file(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | None = None, *,
+                  force: bool = False) -> Path:
     """Fetch a model's checkpoint through huggingface_hub (resumes partial downloads) and record its sha256.
 
     The sha256 is checked against the Hub's (a mismatch deletes the file and fails); the record also keeps
@@ -117,10 +208,7 @@ def download(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | No
             problems.append(f"{repo_id}: {str(e).splitlines()[0]}")
             continue
         except Exception as e:  # network, auth, disk: one clear line, no traceback
-            raise UserError(f"downloading {spec.filename} for {model_id} from {repo_id} failed: "
-                            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}; check the network "
-                            f"(or HF_ENDPOINT / HF_TOKEN) and rerun `{fetch_command(model_id, cache_dir)}`, "
-                            "which resumes") from e
+            raise _hub_failure(model_id, spec.filename, repo_id, e, cache_dir) from e
         fetched = Path(fetched)
         if fetched.resolve() != path.resolve():
             os.replace(fetched, path)
@@ -135,6 +223,63 @@ def download(model_id: str, spec: WeightsSpec, cache_dir: str | os.PathLike | No
                             f"`{fetch_command(model_id, cache_dir)}`")
         return path
     raise UserError(f"could not find {spec.filename} for {model_id} on the Hugging Face Hub ({'; '.join(problems)})")
+
+
+def _hub_failure(model_id: str, what: str, repo_id: str, e: Exception,
+                 cache_dir: str | os.PathLike | None, reference: str | None = None) -> UserError:
+    """One clear line for a failed Hub download (network, auth, disk), saying that a rerun resumes."""
+    return UserError(f"downloading {what} for {model_id} from {repo_id} failed: {type(e).__name__}: "
+                     f"{str(e).splitlines()[0] if str(e) else ''}; check the network (or HF_ENDPOINT / HF_TOKEN) "
+                     f"and rerun `{fetch_command(reference or model_id, cache_dir)}`, which resumes")
+
+
+def snapshot_files(repo_files: list[str], model_index: dict[str, Any], variant: str | None) -> list[str]:
+    """The files of a diffusers repo its pipeline loads: model_index.json, then for every component it lists,
+    the component's configs and tokenizer files and one set of weights: `variant`'s where the component has
+    them, else the plain ones (never a variant beside its plain twin, never .bin/.ckpt twins of safetensors)."""
+    components = [name for name, value in model_index.items()
+                  if not name.startswith("_") and isinstance(value, list) and value and value[0] is not None]
+    chosen = ["model_index.json"] if "model_index.json" in repo_files else []
+    for component in components:
+        files = [f for f in repo_files if f.startswith(f"{component}/")]
+        chosen += [f for f in files if not f.endswith(WEIGHT_SUFFIXES)]
+        tensors = [f for f in files if f.endswith(".safetensors")] or [f for f in files if f.endswith(".bin")]
+        wanted = [f for f in tensors if variant and (f".{variant}." in f or f".{variant}-" in f)]
+        plain = [f for f in tensors if not _VARIANT_RE.search(f)]
+        chosen += wanted if variant and wanted else plain or tensors
+    return sorted(set(chosen))
+
+
+def download_snapshot(model_id: str, spec: SnapshotSpec, cache_dir: str | os.PathLike | None = None, *,
+                      force: bool = False, reference: str | None = None) -> Path:
+    """Fetch the files of a diffusers repo its pipeline loads (see `snapshot_files`) into the Hugging Face cache
+    with `snapshot_download` (which resumes partial files and skips finished ones), and record the commit."""
+    from huggingface_hub import HfApi, hf_hub_download, snapshot_download
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    cache = snapshot_cache(cache_dir)
+    try:
+        index = json_object_or_none(Path(hf_hub_download(spec.repo_id, "model_index.json", revision=spec.revision,
+                                                         cache_dir=cache, force_download=force)))
+        if index is None:
+            raise UserError(f"{spec.repo_id}: its model_index.json is not a JSON object, so it is not a diffusers "
+                            "repo the kit can load")
+        files = snapshot_files(HfApi().list_repo_files(spec.repo_id, revision=spec.revision), index, spec.variant)
+        folder = Path(snapshot_download(spec.repo_id, revision=spec.revision, cache_dir=cache, allow_patterns=files,
+                                        force_download=force))
+    except (RepositoryNotFoundError, RevisionNotFoundError) as e:
+        raise UserError(f"could not find the Hugging Face repo {spec.repo_id} (revision {spec.revision or 'main'}) "
+                        f"for {model_id}: {str(e).splitlines()[0]}") from e
+    except UserError:
+        raise
+    except Exception as e:  # network, auth, disk
+        raise _hub_failure(model_id, "the snapshot", spec.repo_id, e, cache_dir, reference) from e
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    write_json(weights_path(model_id, spec, cache_dir), {
+        "model": model_id, "repo_id": spec.repo_id, "revision": spec.revision or "main", "commit": folder.name,
+        "variant": spec.variant, "path": str(folder), "files": files, "size": size,
+        "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    return folder
 
 
 def hub_file_facts(repo_id: str, spec: WeightsSpec) -> tuple[str | None, str | None]:

@@ -16,8 +16,10 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
 
 
 def experiment_dir(args: argparse.Namespace) -> Path:
-    """OUTPUT_DIR/NAME, which must exist."""
-    path = args.output_dir / args.experiment
+    """OUTPUT_DIR/NAME, which must exist; NAME follows the one rule for experiment names."""
+    from vmevalkit.results import check_experiment_name
+
+    path = args.output_dir / check_experiment_name(args.experiment)
     if not path.is_dir():
         known = sorted(p.name for p in args.output_dir.iterdir() if p.is_dir()) if args.output_dir.is_dir() else []
         raise UserError(f"{path}: no such experiment; "

@@ -19,8 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _weights_state(spec, cache_dir) -> str:
     from vmevalkit.models import weights_present
 
-    if spec.weights is None:
-        return "built in" if spec.kind != "control" else "not needed"
+    if spec.weights is None:  # hosted models (the ones with a price) run elsewhere: no weights
+        return "not needed" if spec.kind == "control" or spec.price is not None else "built in"
     return "present" if weights_present(spec.id, cache_dir) else "missing"
 
 

@@ -35,12 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--models", nargs="+", metavar="ID", help="model ids, comma- or space-separated "
                    "(default: videocrafter-tiny; see `vmevalkit models`)")
     p.add_argument("--experiment", help="experiment name (default: the questions folder's name; with --tasks, "
-                   "tasks-<names>; else 'demo')")
+                   "tasks-<names>; with --suite, suite-<name>; else 'demo')")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--questions", type=Path, metavar="DIR",
-                        help="question folders: a dataset root of <domain>_task/<id>/ or a folder of <id>/ folders")
+                        help="question folders: a dataset root of <domain>_task/<id>/, a folder of <id>/ folders, "
+                        "or a folder of splits <split>/<task>/<id>/ (VBVR-Bench)")
     source.add_argument("--tasks", nargs="+", metavar="NAME", help="generate questions with built-in tasks "
                         "(comma- or space-separated; see `vmevalkit tasks`)")
+    source.add_argument("--suite", metavar="NAME", help="generate a named, versioned suite of questions, the same "
+                        "bytes in every lab (see `vmevalkit tasks suites`)")
     p.add_argument("--n", type=int, default=5,
                    help="questions per task with --tasks, made with seeds --seed .. --seed+N-1 (default 5)")
     p.add_argument("--difficulty", help="task difficulty with --tasks (default: the task's difficulties take turns)")
@@ -64,16 +67,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--no-score", action="store_true", help="do not score and print the leaderboard at the end "
                    "(`vmevalkit score` does it later)")
+    p.add_argument("--samples", type=int, default=1, metavar="K",
+                   help="videos per (model, question), each with its own seed, for pass@k (default 1)")
+    p.add_argument("--shard", metavar="I/N", help="make only shard I of N (0 <= I < N) of the items: for Slurm job "
+                   "arrays or one process per GPU; score and report the merged experiment as usual")
+    p.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                   help="run the models on Ray actors: auto (join a running cluster, else start a local one), "
+                   "local (start one on this machine, loopback only) or a cluster address (needs vmevalkit[ray])")
+    p.add_argument("--max-cost", type=float, metavar="USD",
+                   help="start no item whose estimated price would take this run's spend past USD (hosted models)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the items to make and their estimated price per model, then stop: nothing is "
+                   "loaded or sent")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from vmevalkit.runner import DEFAULT_MODELS, RunOptions, run_experiment
+    from vmevalkit.runner.plan import parse_shard
 
+    models = _split(args.models)
+    if models == []:
+        raise UserError("--models is empty; name at least one model (see `vmevalkit models`)")
     opts = RunOptions(
-        models=_split(args.models) or list(DEFAULT_MODELS), experiment=args.experiment, output_dir=args.output_dir,
+        models=models or list(DEFAULT_MODELS), experiment=args.experiment, output_dir=args.output_dir,
         questions=args.questions, tasks=_split(args.tasks), n=args.n, difficulty=args.difficulty, seed=args.seed,
         device=args.device, dtype=args.dtype, limit=args.limit, fit=args.fit, controls=not args.no_controls,
         overrides=parse_sets(args.sets), cache_dir=args.cache_dir, threads=args.threads,
-        progress=not args.no_progress, score=not args.no_score)
+        progress=not args.no_progress, score=not args.no_score, samples=args.samples,
+        shard=parse_shard(args.shard) if args.shard is not None else None, max_cost=args.max_cost,
+        dry_run=args.dry_run, ray=args.ray, suite=args.suite)
     return run_experiment(opts).exit_code

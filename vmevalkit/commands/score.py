@@ -35,17 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vmevalkit.limits import WORKERS, check_count
     from vmevalkit.results import experiment_options
     from vmevalkit.scoring.pipeline import score_experiment
     from vmevalkit.scoring.vlm import VLMConfig, VLMJudge
 
     root = experiment_dir(args)
+    workers = check_count("--workers", args.workers, WORKERS) if args.workers is not None else (
+        4 if args.scorer == "vlm" else 1)
     judge = None
     if args.scorer == "vlm":
         judge = VLMJudge(VLMConfig.from_options(
             args.vlm_base_url, args.vlm_model, args.vlm_api_key, frames=args.vlm_frames, cache_dir=args.vlm_cache,
             timeout=args.vlm_timeout, attempts=max(1, args.vlm_attempts)))
-    workers = args.workers or (4 if args.scorer == "vlm" else 1)
     summary = score_experiment(root, args.scorer, judge, log=(lambda line: None) if args.quiet else print,
                                workers=workers)
     for line in summary.lines():

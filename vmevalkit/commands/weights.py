@@ -13,7 +13,8 @@ CACHE_HELP = "weights folder (default $VMEVALKIT_WEIGHTS, else ~/.cache/vmevalki
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("weights", help="download, list, locate or convert model weights")
     sub = p.add_subparsers(dest="weights_command", metavar="ACTION", required=True)
-    d = sub.add_parser("download", help="fetch a model's checkpoint from the Hugging Face Hub (resumes)")
+    d = sub.add_parser("download", help="fetch a model's checkpoint or diffusers snapshot from the Hugging Face Hub "
+                       "(resumes)")
     d.add_argument("model", help="model id (see `vmevalkit models`)")
     d.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
     d.add_argument("--force", action="store_true", help="download again even if the file is present")
@@ -31,21 +32,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.set_defaults(func=convert)
 
 
-def _weights_spec(model_id: str):
+def _weights_spec(args: argparse.Namespace):
+    """The weights spec of `args.model`; `args.model` becomes the registered id (a `diffusers:<repo>` reference
+    is registered under its slug, which names its weights folder)."""
     from vmevalkit.models import get_spec
 
-    spec = get_spec(model_id)
+    spec = get_spec(args.model)
     if spec.weights is None:
-        raise UserError(f"{model_id} has no weights to download ({spec.description.split('.')[0]})")
+        raise UserError(f"{args.model} has no weights to download ({spec.description.split('.')[0]})")
+    args.reference, args.model = args.model, spec.id
     return spec.weights
 
 
 def download(args: argparse.Namespace) -> int:
     from vmevalkit import weights
 
-    spec = _weights_spec(args.model)
-    print(f"fetching {spec.filename} for {args.model} from the Hugging Face repo {spec.repo_id} into "
-          f"{weights.weights_root(args.cache_dir) / args.model}")
+    from vmevalkit.jsonfile import json_object_or_none
+
+    spec = _weights_spec(args)
+    if isinstance(spec, weights.SnapshotSpec):
+        where = weights.snapshot_cache(args.cache_dir) or "the Hugging Face cache (HF_HOME)"
+        print(f"fetching {spec.source} for {args.model} into {where}")
+        folder = weights.download(args.model, spec, args.cache_dir, force=args.force, reference=args.reference)
+        record = json_object_or_none(weights.weights_path(args.model, spec, args.cache_dir)) or {}
+        print(f"{args.model}: {folder} ({len(record.get('files', []))} files, {record.get('size', 0) / 1e9:.2f} GB, "
+              f"commit {record.get('commit')})")
+        return 0
+    print(f"fetching {spec.source} for {args.model} into {weights.weights_root(args.cache_dir) / args.model}")
     path = weights.download(args.model, spec, args.cache_dir, force=args.force)
     record = weights.read_record(path) or {}
     check = "matches the Hub's" if record.get("hub_sha256") else "not checked: the Hub gave no sha256"
@@ -61,18 +74,23 @@ def list_weights(args: argparse.Namespace) -> int:
         if spec.weights is None:
             continue
         found = weights.find_weights(spec.id, spec.weights, args.cache_dir)
-        record = weights.read_record(found) if found else None
-        state = f"present {found}" if found else f"missing (would go to " \
-            f"{weights.weights_path(spec.id, spec.weights, args.cache_dir)})"
-        print(f"{spec.id}: {spec.weights.repo_id}/{spec.weights.filename}: {state}"
-              + (f" sha256 {record['sha256']}" if record else ""))
+        where = weights.weights_path(spec.id, spec.weights, args.cache_dir)
+        state = f"present {found}" if found else (f"missing (would go to {where})" if isinstance(
+            spec.weights, weights.WeightsSpec) else f"missing (no finished download recorded at {where})")
+        if isinstance(spec.weights, weights.WeightsSpec):
+            record = weights.read_record(found) if found else None
+            print(f"{spec.id}: {spec.weights.repo_id}/{spec.weights.filename}: {state}"
+                  + (f" sha256 {record['sha256']}" if record else ""))
+        else:
+            revision = weights.weights_revision(spec.id, spec.weights, args.cache_dir) if found else None
+            print(f"{spec.id}: {spec.weights.source}: {state}" + (f" commit {revision}" if revision else ""))
     return 0
 
 
 def path(args: argparse.Namespace) -> int:
     from vmevalkit import weights
 
-    spec = _weights_spec(args.model)
+    spec = _weights_spec(args)
     found = weights.find_weights(args.model, spec, args.cache_dir)
     if found is None:
         raise UserError(f"{args.model}: no weights at {weights.weights_path(args.model, spec, args.cache_dir)}; "

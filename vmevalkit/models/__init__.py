@@ -18,7 +18,8 @@ from typing import Any
 
 from vmevalkit.errors import UserError, WeightsMissingError
 from vmevalkit.models.base import VideoModel
-from vmevalkit.weights import WeightsSpec, fetch_command, find_weights, weights_path
+from vmevalkit.weights import AnyWeightsSpec, LocalFolderSpec, fetch_command, find_weights, weights_path
+from vmevalkit.weights import weights_revision as _recorded_revision
 
 KINDS = ("i2v", "t2v", "control")
 INPUTS = ("image", "prompt")
@@ -44,13 +45,18 @@ class ModelSpec:
     description: str
     build: Builder
     defaults: Mapping[str, Any] = field(default_factory=dict)  # every setting a user may change with --set
-    weights: WeightsSpec | None = None  # None: nothing to download
+    weights: AnyWeightsSpec | None = None  # None: nothing to download
     untrained: bool = False  # random weights: a smoke test, not a model to rank
     validate: Callable[[dict[str, Any]], None] | None = None  # raises UserError on settings it cannot use
     note: str = ""  # a few words for tables (e.g. a control's bound)
     reference: str | None = None  # what the user typed when it differs from the id (e.g. diffusers:org/repo)
     inputs: tuple[str, ...] | None = None  # what the model sees: "image", "prompt" (None: from the kind)
     env_vars: tuple[str, ...] = ()  # environment variables the model needs (API keys), checked before any work
+    price: Callable[[dict[str, Any]], float | None] | None = None  # estimated USD per item for these settings
+    gpus: float | None = None  # GPUs one loaded copy needs (Ray); None: 1 for local models on a GPU run
+    remote: bool = False  # the model runs elsewhere (a hosted API): no device or GPU is needed for it
+    runtime_settings: tuple[str, ...] = ()  # settings that never change the video (e.g. concurrency): kept out
+    #                                         of the result key, so changing them reuses finished items
 
     def __post_init__(self) -> None:
         if not _ID_RE.match(self.id):
@@ -139,25 +145,37 @@ def get_spec(model_id: str) -> ModelSpec:
     raise UserError(f"unknown model {model_id!r}; known models: {known}{prefixes} (see `vmevalkit models`)")
 
 
-def weights_present(model_id: str, cache_dir: str | os.PathLike | None = None) -> bool:
-    """True when the model needs no weights or its checkpoint is on disk."""
-    spec = get_spec(model_id)
+def _as_spec(model: ModelSpec | str) -> ModelSpec:
+    return model if isinstance(model, ModelSpec) else get_spec(model)
+
+
+def weights_present(model: ModelSpec | str, cache_dir: str | os.PathLike | None = None) -> bool:
+    """True when the model (a spec or an id) needs no weights or its checkpoint is on disk."""
+    spec = _as_spec(model)
     return spec.weights is None or find_weights(spec.id, spec.weights, cache_dir) is not None
 
 
-def check_weights(model_id: str, cache_dir: str | os.PathLike | None = None) -> None:
+def check_weights(model: ModelSpec | str, cache_dir: str | os.PathLike | None = None) -> None:
     """Raise WeightsMissingError, whose one line is the command that fetches them, when they are absent."""
-    spec = get_spec(model_id)
-    if spec.weights is not None and not weights_present(model_id, cache_dir):
+    spec = _as_spec(model)
+    if spec.weights is not None and not weights_present(spec, cache_dir):
         where = weights_path(spec.id, spec.weights, cache_dir)
-        raise WeightsMissingError(f"{spec.id} needs its weights ({spec.weights.filename} from the Hugging Face repo "
-                                  f"{spec.weights.repo_id}), not found at {where}; fetch them with: "
-                                  f"{fetch_command(spec.id, cache_dir)}")
+        fix = ("check the path" if isinstance(spec.weights, LocalFolderSpec) else
+               f"fetch them with: {fetch_command(spec.reference or spec.id, cache_dir)}")
+        raise WeightsMissingError(f"{spec.id} needs its weights ({spec.weights.source}), not found at {where}; "
+                                  f"{fix}")
 
 
-def check_environment(model_id: str) -> None:
-    """Raise UserError naming every environment variable the model needs (its API key) that is not set."""
+def weights_revision(model_id: str, cache_dir: str | os.PathLike | None = None) -> str | None:
+    """The recorded revision (Hub commit, or a local folder's fingerprint) of a model's weights, without loading
+    anything; None for models without weights or without a record. Part of a result's identity."""
     spec = get_spec(model_id)
+    return _recorded_revision(spec.id, spec.weights, cache_dir)
+
+
+def check_environment(model: ModelSpec | str) -> None:
+    """Raise UserError naming every environment variable the model needs (its API key) that is not set."""
+    spec = _as_spec(model)
     missing = [name for name in spec.env_vars if not os.environ.get(name)]
     if missing:
         raise UserError(f"{spec.id} needs the environment variable{'s' if len(missing) > 1 else ''} "
@@ -215,17 +233,22 @@ def resolve_device(device: str = "auto") -> str:
 def load_model(model_id: str, *, device: str = "auto", dtype: str | None = None,
                overrides: Mapping[str, Any] | None = None, cache_dir: str | os.PathLike | None = None) -> VideoModel:
     """Build a model once, ready for many `generate` calls. Missing weights raise WeightsMissingError first."""
-    spec = get_spec(model_id)
+    return build_model(get_spec(model_id), device=device, dtype=dtype, overrides=overrides, cache_dir=cache_dir)
+
+
+def build_model(spec: ModelSpec, *, device: str = "auto", dtype: str | None = None,
+                overrides: Mapping[str, Any] | None = None, cache_dir: str | os.PathLike | None = None) -> VideoModel:
+    """`load_model` for a spec in hand (a Ray actor gets the spec itself: the registry of the process that
+    planned the run may hold models this process never registered)."""
     settings = resolve_settings(spec, overrides)
-    check_weights(model_id, cache_dir)
-    check_environment(model_id)
+    check_weights(spec, cache_dir)
+    check_environment(spec)
     if dtype is not None and dtype not in DTYPES:
         raise UserError(f"--dtype {dtype}: choose one of {', '.join(DTYPES)}")
-    resolved_device = "cpu" if spec.kind == "control" else resolve_device(device)
+    resolved_device = "cpu" if spec.kind == "control" or spec.remote else resolve_device(device)
     weights = find_weights(spec.id, spec.weights, cache_dir) if spec.weights else None
     model = spec.build(spec, settings, resolved_device, None if dtype in (None, "auto") else dtype, weights)
     model.id = spec.id
     return model
-
 
 _load_catalog()

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from vmevalkit import limits
 from vmevalkit.errors import UserError
 from vmevalkit.models.base import VideoModel
 from vmevalkit.questions import Question
@@ -26,10 +27,17 @@ class _Baseline(VideoModel):
     bound = ""
 
     def __init__(self, frames: int = 16, fps: float = 8) -> None:
-        if frames < self.min_frames or fps <= 0:
+        if frames < self.min_frames or not 0 < fps < float("inf"):
             raise UserError(f"{self.id}: frames must be >= {self.min_frames} and fps > 0 "
                             f"(got frames={frames}, fps={fps})")
+        limits.FRAMES.check(frames, f"{self.id}: --set frames={frames}", "choose fewer frames")
         self.frames, self.fps = int(frames), fps
+
+    def _check_size(self, image: Image.Image, frames: int) -> None:
+        """Refuse, before any frame is made, a video over the pixel budget that every video read whole has."""
+        (w, h) = image.size
+        limits.VIDEO_PIXELS.check(w * h * frames, f"{self.id}: {frames} frames of {w}x{h}",
+                                  "choose fewer frames (--set frames=N) or smaller question frames")
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -49,6 +57,7 @@ class StaticBaseline(_Baseline):
     bound = "lower bound: first frame held"
 
     def generate(self, question: Question, image: Image.Image, *, seed: int, progress: bool = True) -> Video:
+        self._check_size(image, self.frames)
         frame = np.asarray(image.convert("RGB"), dtype=np.uint8)
         return Video(np.repeat(frame[None], self.frames, axis=0), self.fps)
 
@@ -63,10 +72,13 @@ class OracleBaseline(_Baseline):
 
     def generate(self, question: Question, image: Image.Image, *, seed: int, progress: bool = True) -> Video:
         if question.ground_truth is not None:
-            return _resize_video(read_mp4(question.ground_truth), image.size)
+            solution = read_mp4(question.ground_truth)
+            self._check_size(image, solution.num_frames)  # it is brought to the question's size
+            return _resize_video(solution, image.size)
         if question.final_frame is None:
             raise UserError(f"oracle: question {question.key} has neither ground_truth.mp4 nor final_frame.png, "
                             "so there is no solution to show")
+        self._check_size(image, self.frames)
         first = np.asarray(image.convert("RGB"), dtype=np.float32)
         final = np.asarray(question.final_frame.convert("RGB").resize(image.size, Image.Resampling.LANCZOS),
                            dtype=np.float32)

@@ -8,20 +8,45 @@ import math
 from collections import Counter
 from typing import Any
 
-from vmevalkit.report.leaderboard import ALL, SCORER_PRECEDENCE, Cell, Leaderboard
+from vmevalkit.report.leaderboard import ALL, SCORER_PRECEDENCE, Cell, Leaderboard, Rate
+from vmevalkit.report.passk import PassAtK
 
 
 def _num(x: float, digits: int = 4) -> float | None:
     return None if math.isnan(x) else round(x, digits)
 
 
+def rate_text(rate: Rate) -> str:
+    """`62.5% [37.5, 87.5] 5/8`: the rate, its 95% interval, hits/judged; `—` with nothing judged."""
+    if not rate.judged:
+        return "—"
+    return f"{rate.value:.1%} [{rate.low * 100:.1f}, {rate.high * 100:.1f}] {rate.hits}/{rate.judged}"
+
+
 def cell_text(cell: Cell) -> str:
-    """`62.5% [37.5, 87.5] 5/8`, plus `+2 unscored` when some items have no verdict."""
-    if not cell.judged:
-        text = "—"
-    else:
-        text = f"{cell.rate:.1%} [{cell.low * 100:.1f}, {cell.high * 100:.1f}] {cell.correct}/{cell.judged}"
-    return text + (f" +{cell.unscored} unscored" if cell.unscored else "")
+    """The success rate's `rate_text`, plus `+2 unscored` when some items have no verdict."""
+    return rate_text(cell.success) + (f" +{cell.unscored} unscored" if cell.unscored else "")
+
+
+def pass_text(p: PassAtK) -> str:
+    """`70.0% [50.0, 90.0] n=5`: pass@k, its 95% interval over questions, the questions counted."""
+    return "—" if not p.questions else f"{p.value:.1%} [{p.low * 100:.1f}, {p.high * 100:.1f}] n={p.questions}"
+
+
+def table_columns(board: Leaderboard) -> list[tuple[str, str]]:
+    """(header, task) of the leaderboard's columns: each task's success rate, and beside it its consistency
+    when the experiment has consistency readings."""
+    columns = []
+    for task in [ALL, *board.tasks]:
+        columns.append((task, task))
+        if board.has_consistency:
+            columns.append((f"{task} consistent", task))
+    return columns
+
+
+def column_text(board: Leaderboard, model: str, header: str, task: str) -> str:
+    cell = board.cells[(model, task)]
+    return cell_text(cell) if header == task else rate_text(cell.consistency)
 
 
 def row_label(board: Leaderboard, model: str) -> str:
@@ -36,14 +61,33 @@ def policy_text(board: Leaderboard) -> str:
     return f"verdicts by scorer {board.policy}"
 
 
+def notes_text(board: Leaderboard) -> str:
+    """What the columns mean beyond the success rate (samples, consistency); empty when neither applies."""
+    notes = []
+    if board.samples > 1:
+        notes.append(f"Up to {board.samples} samples per question: a rate is the mean over questions of each "
+                     "question's share of correct samples (pass@1), and its interval resamples questions; "
+                     "correct/judged counts samples.")
+    if board.has_consistency:
+        notes.append("`<task> consistent`: share of judged items whose scene outside the answer stayed put (the "
+                     "parts the task must leave alone, read by its exact checker), apart from the success rate.")
+    return " ".join(notes)
+
+
+def pass_columns(board: Leaderboard) -> list[str]:
+    return [ALL, *board.tasks]
+
+
 def markdown(board: Leaderboard) -> str:
-    columns = [ALL, *board.tasks]
+    columns = table_columns(board)
     lines = [f"## Leaderboard: {board.experiment}", "",
              f"Success rate [95% bootstrap interval] correct/judged; {policy_text(board)}; unscored items "
-             "(no video, not scored, scorer error) are left out of the rate.", "",
-             "| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+             "(no video, not scored, scorer error) are left out of the rate.", ""]
+    if notes := notes_text(board):
+        lines += [notes, ""]
+    lines += ["| model | " + " | ".join(h for h, _ in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for model in board.rows:
-        cells = " | ".join(cell_text(board.cells[(model, c)]) for c in columns)
+        cells = " | ".join(column_text(board, model, h, t) for h, t in columns)
         lines.append(f"| {row_label(board, model)} | {cells} |")
     used: Counter = Counter()
     for model in board.rows:
@@ -58,12 +102,28 @@ def markdown(board: Leaderboard) -> str:
             kappa = "—" if math.isnan(a.kappa) else f"{a.kappa:.2f}"
             lines.append(f"| {a.first} vs {a.second} | {a.items} | {a.rate:.1%} | {kappa} | {a.both_correct} | "
                          f"{a.both_wrong} | {a.only_first} | {a.only_second} |")
+    if board.pass_ks:
+        tasks = pass_columns(board)
+        lines += ["", "### pass@k", "", PASS_NOTE, "",
+                  "| model | k | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 2) + "|"]
+        for model in board.rows:
+            for k in board.pass_ks:
+                cells = " | ".join(pass_text(board.pass_at[(model, t, k)]) for t in tasks)
+                lines.append(f"| {row_label(board, model)} | {k} | {cells} |")
     if not board.scored:
         lines += ["", f"No verdicts yet: run `vmevalkit score --experiment {board.experiment}`."]
     return "\n".join(lines) + "\n"
 
 
-CSV_FIELDS = ["model", "control", "task", "correct", "judged", "rate", "ci_low", "ci_high", "unscored", "scorers"]
+PASS_NOTE = ("pass@k [95% bootstrap interval over questions] n=questions: the unbiased estimate 1 - C(n-c, k)/C(n, k) "
+             "from each question's n judged samples of which c are correct, averaged over the questions with at "
+             "least k judged samples.")
+
+
+CSV_FIELDS = ["model", "control", "task", "correct", "judged", "rate", "ci_low", "ci_high", "unscored", "scorers",
+              "questions", "consistent", "consistency_judged", "consistency_rate", "consistency_ci_low",
+              "consistency_ci_high"]
+PASS_CSV_FIELDS = ["model", "control", "task", "k", "pass_at_k", "ci_low", "ci_high", "questions", "short"]
 
 
 def csv_text(board: Leaderboard) -> str:
@@ -76,8 +136,32 @@ def csv_text(board: Leaderboard) -> str:
             writer.writerow({"model": model, "control": model in board.controls, "task": task, "correct": c.correct,
                              "judged": c.judged, "rate": _num(c.rate), "ci_low": _num(c.low), "ci_high": _num(c.high),
                              "unscored": c.unscored,
-                             "scorers": ";".join(f"{k}={v}" for k, v in sorted(c.scorers.items()))})
+                             "scorers": ";".join(f"{k}={v}" for k, v in sorted(c.scorers.items())),
+                             "questions": c.success.questions, "consistent": c.consistency.hits,
+                             "consistency_judged": c.consistency.judged, "consistency_rate": _num(c.consistency.value),
+                             "consistency_ci_low": _num(c.consistency.low),
+                             "consistency_ci_high": _num(c.consistency.high)})
     return out.getvalue()
+
+
+def pass_rows(board: Leaderboard) -> list[dict[str, Any]]:
+    """One row per (model, task, reported k)."""
+    return [{"model": m, "control": m in board.controls, "task": t, "k": k, "pass_at_k": _num(p.value),
+             "ci_low": _num(p.low), "ci_high": _num(p.high), "questions": p.questions, "short": p.short}
+            for m in board.rows for t in pass_columns(board) for k in board.pass_ks for p in [board.pass_at[(m, t, k)]]]
+
+
+def pass_csv_text(board: Leaderboard) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, PASS_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(pass_rows(board))
+    return out.getvalue()
+
+
+def _rate_json(rate: Rate) -> dict[str, Any]:
+    return {"hits": rate.hits, "judged": rate.judged, "questions": rate.questions, "rate": _num(rate.value),
+            "ci_low": _num(rate.low), "ci_high": _num(rate.high)}
 
 
 def as_json(board: Leaderboard, settings: dict[str, Any]) -> dict[str, Any]:
@@ -90,17 +174,21 @@ def as_json(board: Leaderboard, settings: dict[str, Any]) -> dict[str, Any]:
         "models": board.models,
         "controls": board.controls,
         "untrained": sorted(board.untrained),
+        "samples": board.samples,
         "leaderboard": [{"model": m, "control": m in board.controls, "task": t, "correct": c.correct,
                          "judged": c.judged, "rate": _num(c.rate), "ci_low": _num(c.low), "ci_high": _num(c.high),
-                         "unscored": c.unscored, "scorers": dict(sorted(c.scorers.items()))}
+                         "unscored": c.unscored, "scorers": dict(sorted(c.scorers.items())),
+                         "questions": c.success.questions, "consistency": _rate_json(c.consistency)}
                         for m in board.rows for t in [ALL, *board.tasks] for c in [board.cells[(m, t)]]],
+        "pass_at_k": {"k": board.pass_ks, "rows": pass_rows(board)},
         "agreement": [{"first": a.first, "second": a.second, "items": a.items, "agreement": _num(a.rate),
                        "kappa": _num(a.kappa), "both_correct": a.both_correct, "both_wrong": a.both_wrong,
                        "only_first": a.only_first, "only_second": a.only_second} for a in board.agreements],
-        "items": [{"model": i.model, "question": i.question, "domain": i.domain, "control": i.control,
-                   "has_video": i.video is not None, "verdict": i.verdict,
-                   "scorer": i.chosen["scorer"] if i.chosen else None,
-                   "scores": {name: {k: r.get(k) for k in ("correct", "score", "error", "version", "details")}
+        "items": [{"model": i.model, "question": i.question, "sample": i.sample, "domain": i.domain,
+                   "control": i.control, "has_video": i.video is not None, "verdict": i.verdict,
+                   "consistent": i.consistent, "scorer": i.chosen["scorer"] if i.chosen else None,
+                   "scores": {name: {k: r.get(k) for k in ("correct", "consistent", "score", "error", "version",
+                                                           "details")}
                               for name, r in sorted(i.rows.items())}}
                   for i in board.items],
     }

@@ -1,4 +1,4 @@
-"""Success rates with bootstrap intervals, and agreement between two scorers."""
+"""Success rates and pass@k with bootstrap intervals over questions, and agreement between two scorers."""
 
 from __future__ import annotations
 
@@ -13,19 +13,37 @@ SEED = 0
 
 def bootstrap_interval(groups: list[tuple[int, int]], resamples: int = RESAMPLES, seed: int = SEED,
                        confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Percentile bootstrap interval of the success rate over items in `groups` [(correct, judged), ...].
+    """Percentile bootstrap interval of the success rate over pass/fail items in `groups`
+    [(correct, judged), ...]: `mean_interval` with each item a 1 or a 0."""
+    return mean_interval([[1.0] * c + [0.0] * (n - c) for c, n in groups], resamples, seed, confidence)
 
-    Items are resampled with replacement within each group (a stratified bootstrap, so every task
-    keeps its number of items); for pass/fail items that is a binomial draw per group. Seeded, so a
-    report is reproducible. With 0 or all items correct the interval collapses onto the rate."""
-    groups = [(c, n) for c, n in groups if n > 0]
-    total = sum(n for _, n in groups)
+
+def mean_interval(groups: list[list[float]], resamples: int = RESAMPLES, seed: int = SEED,
+                  confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of the values in `groups` (one value in [0, 1] per
+    question, e.g. a verdict or a question's pass@k), resampling values with replacement within each
+    group (a stratified bootstrap, so every task keeps its number of questions). Seeded, so a report is
+    reproducible; with every value equal the interval collapses onto it.
+
+    A resample only needs how often each distinct value is drawn: a multinomial, drawn as one binomial
+    per value from the highest down, 0 taking what is left; for pass/fail values that is one binomial
+    per group, the number correct."""
+    groups = [g for g in groups if len(g)]
+    total = sum(len(g) for g in groups)
     if total == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    hits = sum(rng.binomial(n, c / n, size=resamples) for c, n in groups)
+    sums = np.zeros(resamples)
+    for values in groups:
+        levels, counts = np.unique(np.append(np.asarray(values, np.float64), 0.0), return_counts=True)
+        counts[0] -= 1  # the 0 added above, so that 0 is always the level that takes what is left
+        left = np.full(resamples, len(values))
+        for i in range(len(levels) - 1, 0, -1):
+            drawn = rng.binomial(left, counts[i] / counts[:i + 1].sum())
+            sums += levels[i] * drawn
+            left -= drawn
     tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(hits / total, [tail, 100 - tail])
+    low, high = np.percentile(sums / total, [tail, 100 - tail])
     return float(low), float(high)
 
 

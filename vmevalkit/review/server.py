@@ -1,21 +1,24 @@
 """A local web page for checking items by eye; each verdict becomes a `human` row in scores.jsonl.
 
 The server binds to 127.0.0.1 by default. There it answers only requests whose Host header names
-the loopback address it serves (against DNS rebinding). It serves only the files of known items (by index, never
-by path), and records a verdict only with the per-session token embedded in its page (against
-cross-site requests from other pages in the same browser).
+the loopback address it serves (against DNS rebinding). It serves only the files of known items (by an
+opaque per-session id, never by path), and records a verdict only with the per-session token embedded in
+its page (against cross-site requests from other pages in the same browser). A blind review hides the
+model: no names or automatic verdicts, items shuffled within each question with a per-review seed, and
+ids that say nothing about the order of the models.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import ipaddress
 import json
 import os
+import random
 import re
 import secrets
 import socket
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +40,7 @@ MEDIA = {"video.mp4": (VIDEO, "video/mp4"), "first.png": (f"{QUESTION_DIR}/{FIRS
 TOKEN_HEADER = "X-Review-Token"
 MAX_NOTE = 2000
 MAX_BODY = 1 << 16  # bytes: a verdict with the longest note fits easily
+REQUEST_TIMEOUT = 60.0  # seconds a client may take to send a request, so a stalled one holds no thread forever
 
 
 def human_row(item: ResultItem, correct: bool, reviewer: str, note: str = "") -> dict[str, Any]:
@@ -58,25 +62,34 @@ def body_length(header: str | None) -> int:
     return length
 
 
-def parse_verdict(raw: bytes, items: int) -> tuple[int, bool, str]:
-    """(index, correct, note) from a verdict's JSON body; ValueError saying what is wrong."""
+def parse_verdict(raw: bytes, ids: dict[str, int]) -> tuple[int, bool, str]:
+    """(item index, correct, note) from a verdict's JSON body, whose `id` is one of `ids` (id -> index);
+    ValueError saying what is wrong."""
     body = json.loads(raw)
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
-    index, correct, note = body.get("index"), body.get("correct"), body.get("note", "")
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < items:
-        raise ValueError(f"index must be an item number from 0 to {items - 1}")
+    item_id, correct, note = body.get("id"), body.get("correct"), body.get("note", "")
+    if not isinstance(item_id, str) or item_id not in ids:
+        raise ValueError("id must be the id of an item, as /api/items lists them")
     if not isinstance(correct, bool):
         raise ValueError("correct must be true or false")
     if not isinstance(note, str):
         raise ValueError("note must be a string")
-    return index, correct, note[:MAX_NOTE]
+    return ids[item_id], correct, note[:MAX_NOTE]
 
 
 def _http_server(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    """A threading HTTP server on `host`, over IPv6 when `host` is an IPv6 address such as ::1."""
+    """A threading HTTP server on `host`, over IPv6 when `host` is an IPv6 address such as ::1. A client that
+    hangs up or stalls mid-request costs one line on stderr at most, never a traceback."""
     class Server(ThreadingHTTPServer):
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            error = sys.exc_info()[1]
+            if isinstance(error, (ConnectionError, TimeoutError)):
+                return  # the browser went away (closed the tab, skipped a video): nothing to report
+            print(f"warning: review request from {client_address[0]} failed: {type(error).__name__}: {error}",
+                  file=sys.stderr)
 
     return Server((host, port), handler)
 
@@ -85,19 +98,28 @@ class ReviewServer:
     """Serves the review page for one experiment; `start()` runs it in a background thread."""
 
     def __init__(self, experiment_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 0,
-                 reviewer: str = "reviewer", blind: bool = False):
+                 reviewer: str = "reviewer", blind: bool = False, seed: int | None = None):
+        if not 0 <= port <= 65535:
+            raise UserError(f"--port must be from 0 to 65535 (0 picks a free one), got {port}")
         self.root = Path(experiment_dir)
-        self.items = [i for i in iter_items(self.root) if i.ok and i.video_path.is_file()]
-        if not self.items:
+        items = [i for i in iter_items(self.root) if i.ok and i.video_path.is_file()]
+        if not items:
             raise UserError(f"{self.root}: no finished videos to review")
         self.reviewer = reviewer
         self.blind = blind
         self.token = secrets.token_urlsafe(24)
+        rng = random.Random(secrets.randbits(64) if seed is None else seed)  # this review's own seed
+        if blind:  # grouped by question, the models in a random order within each
+            shuffle = {id(item): rng.random() for item in items}
+            items.sort(key=lambda item: (item.question_key, shuffle[id(item)]))
+        self.items = items  # in the order the page shows them
+        self.ids = [f"{n:012x}" for n in rng.sample(range(16**12), len(items))]  # opaque: no order, no model
+        self.index_of = {item_id: index for index, item_id in enumerate(self.ids)}
         self._lock = threading.Lock()
         try:
             self.httpd = _http_server(host, port, self._handler())
         except OSError as e:
-            raise UserError(f"cannot listen on {host}:{port} ({e}); pick another --port") from e
+            raise UserError(f"cannot listen on {host}:{port} ({e}); pick another --port or --host") from e
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -115,20 +137,20 @@ class ReviewServer:
 
     def item_list(self) -> list[dict[str, Any]]:
         """What the page shows for each item, with the verdicts recorded so far about its current video."""
-        by_item: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-        for (model, question, scorer), row in latest_rows(read_rows(self.root)).items():
-            by_item.setdefault((model, question), {})[scorer] = row
+        by_item: dict[tuple[str, str, int], dict[str, dict[str, Any]]] = {}
+        for (model, question, sample, scorer), row in latest_rows(read_rows(self.root)).items():
+            by_item.setdefault((model, question, sample), {})[scorer] = row
         out = []
-        for index, item in enumerate(self.items):
+        for item_id, item in zip(self.ids, self.items, strict=True):
             folder = item.folder / QUESTION_DIR
             prompt = (folder / PROMPT).read_text(encoding="utf-8", errors="replace").strip() \
                 if (folder / PROMPT).is_file() else ""
             sha = sha256_file(item.video_path)
-            rows = {scorer: row for scorer, row in by_item.get((item.model, item.question_key), {}).items()
-                    if about_video(row, sha)}
+            rows = {scorer: row for scorer, row in by_item.get(item.key, {}).items() if about_video(row, sha)}
             human = rows.get(HUMAN)
-            entry = {"index": index, "question": item.question_key, "prompt": prompt,
-                     "media": {name: f"/media/{index}/{name}" for name, (rel, _) in MEDIA.items()
+            entry = {"id": item_id, "question": item.question_key, "sample": item.sample, "samples": item.samples,
+                     "prompt": prompt,
+                     "media": {name: f"/media/{item_id}/{name}" for name, (rel, _) in MEDIA.items()
                                if (item.folder / rel).is_file()},
                      "human": None if human is None else {"correct": human["correct"],
                                                           "note": human.get("details", {}).get("note", "")}}
@@ -136,8 +158,6 @@ class ReviewServer:
                 entry["model"] = item.model
                 entry["scores"] = {s: r["correct"] for s, r in sorted(rows.items()) if scorer_kind(s) != HUMAN}
             out.append(entry)
-        if self.blind:  # shuffled within each question (fixed for the session), so the order hides the model
-            out.sort(key=lambda e: (e["question"], hashlib.sha256(f"{self.token}:{e['index']}".encode()).digest()))
         return out
 
     def record(self, index: int, correct: bool, note: str) -> dict[str, Any]:
@@ -174,6 +194,8 @@ class ReviewServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = REQUEST_TIMEOUT
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -205,18 +227,18 @@ class ReviewServer:
                     self._send(HTTPStatus.OK, server.page(), "text/html; charset=utf-8")
                 elif path == "/api/items":
                     self._json(HTTPStatus.OK, server.item_list())
-                elif match := re.fullmatch(r"/media/(\d+)/([a-z0-9_.]+)", path):
-                    self._media(int(match.group(1)), match.group(2))
+                elif match := re.fullmatch(r"/media/([0-9a-f]{12})/([a-z0-9_.]+)", path):
+                    self._media(match.group(1), match.group(2))
                 else:
                     self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
             do_HEAD = do_GET
 
-            def _media(self, index: int, name: str) -> None:
-                if index >= len(server.items) or name not in MEDIA:
+            def _media(self, item_id: str, name: str) -> None:
+                if item_id not in server.index_of or name not in MEDIA:
                     return self._json(HTTPStatus.NOT_FOUND, {"error": "no such item file"})
                 rel, content_type = MEDIA[name]
-                path = server.items[index].folder / rel
+                path = server.items[server.index_of[item_id]].folder / rel
                 if not path.is_file():
                     return self._json(HTTPStatus.NOT_FOUND, {"error": "no such item file"})
                 data = path.read_bytes()
@@ -241,13 +263,13 @@ class ReviewServer:
                     return self._json(HTTPStatus.FORBIDDEN, {"error": "missing or wrong review token"})
                 try:
                     length = body_length(self.headers.get("Content-Length"))
-                    index, correct, note = parse_verdict(self.rfile.read(length), len(server.items))
+                    index, correct, note = parse_verdict(self.rfile.read(length), server.index_of)
                 except (ValueError, RecursionError) as e:  # RecursionError: JSON nested too deep
                     return self._json(HTTPStatus.BAD_REQUEST, {"error": f"bad verdict: {e}"})
                 try:
                     row = server.record(index, correct, note)
                 except (UserError, OSError) as e:
                     return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(e)})
-                self._json(HTTPStatus.OK, {"ok": True, "row": row})
+                self._json(HTTPStatus.OK, {"ok": True} if server.blind else {"ok": True, "row": row})
 
         return Handler

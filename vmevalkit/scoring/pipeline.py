@@ -1,11 +1,12 @@
-"""Score every finished item of an experiment and append one row per (model, question) to scores.jsonl.
+"""Score every finished item of an experiment and append one row per (model, question, sample) to scores.jsonl.
 
 Scorers: `exact` (the built-in task's own checker, for questions whose metadata names a task),
 `similarity` (task-agnostic, needs an expected final frame), `vlm` (a judge endpoint) and `auto`
 (exact where the task is built in, else similarity). Videos are mapped back to the question's
 geometry first. A rerun skips items already scored by the same scorer version on the same video
 (by sha256), so it resumes after an interruption and re-scores only regenerated videos; failed
-VLM requests are retried on the next run.
+VLM requests are retried on the next run. Processes scoring the same experiment take turns (a lock
+file), so none appends a row another has already written.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Callable, Iterator, Protocol
 
 from vmevalkit.errors import UserError
 from vmevalkit.hashing import sha256_file
+from vmevalkit.locks import file_lock
 from vmevalkit.questions import Question
 from vmevalkit.results import ResultItem, iter_items
 from vmevalkit.scoring import SCORER_CHOICES
@@ -28,6 +30,9 @@ from vmevalkit.scoring.vlm import EndpointError
 from vmevalkit.tasks import all_tasks
 from vmevalkit.tasks.base import Task
 from vmevalkit.video import Video
+
+
+SCORES_LOCK = ".scores.lock"  # held while scoring, so processes scoring one experiment never duplicate rows
 
 
 class ItemScorer(Protocol):
@@ -112,16 +117,21 @@ class _Job:
 
     @property
     def label(self) -> str:
-        return f"{self.item.model} {self.item.question_key}"
+        return self.item.label
 
 
 def _jobs(root: Path, choice: str, judge: ItemScorer | None, summary: ScoringSummary) -> Iterator[_Job]:
     """The items still to score under `choice`; the others are counted in `summary`."""
     done = latest_rows(read_rows(root))
     for item in iter_items(root):
-        label = f"{item.model} {item.question_key}"
+        label = item.label
         if not item.ok or not item.video_path.is_file():
             summary.unfinished.append(label)
+            continue
+        try:
+            item.check_video()
+        except UserError as e:  # reported on every run until `vmevalkit run` redoes the item
+            summary.errors.append(f"{label}: {e}; rerun `vmevalkit run` to redo it")
             continue
         try:
             question = item.question()
@@ -133,7 +143,7 @@ def _jobs(root: Path, choice: str, judge: ItemScorer | None, summary: ScoringSum
             summary.not_applicable.append(f"{label}: {scorer}")
             continue
         sha = sha256_file(item.video_path)
-        previous = done.get((item.model, item.question_key, scorer.name))
+        previous = done.get((*item.key, scorer.name))
         if (previous and previous.get("video_sha256") == sha and previous.get("version") == scorer.version
                 and (previous.get("error") is None or not scorer.retry_errors)):
             summary.already_scored += 1
@@ -185,7 +195,8 @@ def score_experiment(experiment_dir: str | os.PathLike, choice: str = "auto", ju
                     other.cancel()
                 raise
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    waiting = lambda: log("another process is scoring this experiment; waiting for it")  # noqa: E731
+    with file_lock(root / SCORES_LOCK, waiting), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         pending: dict[Future, _Job] = {}
         for job in _jobs(root, choice, judge, summary):
             pending[pool.submit(_judge, job)] = job

@@ -1,9 +1,11 @@
-"""Rows of `scores.jsonl`: one JSON object per (model, question, scorer) verdict, appended atomically.
+"""Rows of `scores.jsonl`: one JSON object per (model, question, sample, scorer) verdict, appended atomically.
 
-A row holds the item (`model`, `question` key, `domain`, `task`), the scorer (`scorer`, `version`, and
-the `method`/`method_version` its Score named), the verdict (`correct`: true/false, or null with `error`), `score` in [0, 1], `details`,
-the sha256 of the video it judged and when. Later rows supersede earlier ones for the same
-(model, question, scorer), so re-scoring and human corrections only ever append.
+A row holds the item (`model`, `question` key, `sample`, `domain`, `task`), the scorer (`scorer`, `version`,
+and the `method`/`method_version` its Score named), the verdict (`correct`: true/false, or null with
+`error`), `score` in [0, 1], `consistent` (whether what the task must leave alone stayed put: true/false,
+or null where the scorer does not check it), `details`, the sha256 of the video it judged and when. A row
+without `sample` (written before samples) is about sample 0. Later rows supersede earlier ones for the
+same (model, question, sample, scorer), so re-scoring and human corrections only ever append.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from typing import Any, Iterable
 
 from vmevalkit.atomic import append_line
 from vmevalkit.jsonfile import parse_json_object
-from vmevalkit.results import SCORES, ResultItem
+from vmevalkit.results import SCORES, ResultItem, is_count
 from vmevalkit.scoring.base import Score
 
-RowKey = tuple[str, str, str]  # (model, question key, scorer)
+RowKey = tuple[str, str, int, str]  # (model, question key, sample, scorer)
 
 
 def scorer_kind(scorer: str) -> str:
@@ -34,6 +36,7 @@ def make_row(item: ResultItem, scorer: str, version: str, score: Score, video_sh
     return {
         "model": item.model,
         "question": item.question_key,
+        "sample": item.sample,
         "domain": meta_q["domain"],
         "task": task,
         "scorer": scorer,
@@ -42,6 +45,7 @@ def make_row(item: ResultItem, scorer: str, version: str, score: Score, video_sh
         "method_version": score.version,
         "correct": score.correct,
         "score": score.score,
+        "consistent": score.consistent,
         "details": score.details,
         "error": score.error,
         "video_sha256": video_sha256,
@@ -54,9 +58,11 @@ def append_row(experiment_dir: str | os.PathLike, row: dict[str, Any]) -> None:
 
 
 def _is_score_row(row: dict[str, Any]) -> bool:
-    """Whether a parsed line has what readers of rows rely on: string keys, a true/false/null verdict."""
+    """Whether a parsed line has what readers of rows rely on: string keys, a sample number, true/false/null
+    verdict and consistency."""
     return (all(isinstance(row.get(key), str) for key in ("model", "question", "scorer"))
-            and row.get("correct") in (True, False, None) and isinstance(row.get("details", {}), dict))
+            and is_count(row.get("sample", 0), 0) and row.get("correct") in (True, False, None)
+            and row.get("consistent") in (True, False, None) and isinstance(row.get("details", {}), dict))
 
 
 def read_rows(experiment_dir: str | os.PathLike) -> list[dict[str, Any]]:
@@ -87,6 +93,11 @@ def about_video(row: dict[str, Any], video_sha256: str) -> bool:
     return row.get("video_sha256", video_sha256) == video_sha256
 
 
+def row_sample(row: dict[str, Any]) -> int:
+    """The sample a row is about (0 for a row written before samples)."""
+    return row.get("sample", 0)
+
+
 def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[RowKey, dict[str, Any]]:
-    """The last row for each (model, question, scorer)."""
-    return {(r["model"], r["question"], r["scorer"]): r for r in rows}
+    """The last row for each (model, question, sample, scorer)."""
+    return {(r["model"], r["question"], row_sample(r), r["scorer"]): r for r in rows}

@@ -5,8 +5,9 @@ frame(s) as PNG data URLs with a fixed, versioned rubric (1-5, success at >= 4, 
 VMEvalKit judges, so results compare). Answers that cannot be parsed, timeouts, 429 and 5xx are
 retried with exponential backoff and then recorded as an error, never as a score. Parsed answers
 are cached on disk by (rubric version, judge model, image hashes, prompt), so an item is never paid
-for twice. The API key is sent only in the Authorization header: it is never written to a file,
-a row, a log or an error message.
+for twice. The API key is sent only in the Authorization header and registered with vmevalkit.secrets,
+and every text that comes back from the endpoint (replies, error bodies) is scrubbed before it is kept,
+so an endpoint that echoes the key cannot get it into a file, a row, a log or an error message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import time
@@ -28,11 +30,13 @@ from typing import Any, Callable
 
 from PIL import Image
 
+from vmevalkit import limits
 from vmevalkit.atomic import write_json
 from vmevalkit.errors import UserError
 from vmevalkit.jsonfile import json_object_or_none
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
+from vmevalkit.secrets import register_secret, scrub
 from vmevalkit.video import Video
 
 ENV_BASE_URL = "VMEVALKIT_VLM_BASE_URL"
@@ -59,6 +63,7 @@ Rate solution correctness on a 1-5 scale:
 Reply with exactly one JSON object and nothing else:
 {{"{RATING_KEY}": <integer 1-5>, "explanation": "<one or two sentences>"}}"""
 
+SCRUB_WINDOW = 1 << 16  # bytes of an error body read and scrubbed before it is cut short for a message
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 CONFIG_STATUS = {401: "the endpoint refused the API key; set " + ENV_API_KEY,
                  403: "the API key is not allowed to use this model; check " + ENV_API_KEY,
@@ -118,6 +123,9 @@ class VLMConfig:
             raise UserError(f"VLM base URL {base_url!r} must start with http:// or https://")
         if options.get("frames", 1) < 1:
             raise UserError("--vlm-frames must be at least 1")
+        timeout = options.get("timeout", 1.0)
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise UserError(f"--vlm-timeout must be a number of seconds above 0, got {timeout}")
         return cls(base_url=base_url, model=model, api_key=api_key,
                    **{k: v for k, v in options.items() if v is not None})
 
@@ -216,10 +224,7 @@ class VLMJudge:
         self.last_frames = config.frames
         self.cache_dir = config.cache_dir or default_cache_dir()
         self._sleep = sleep
-
-    def _scrub(self, text: str) -> str:
-        key = self.config.api_key
-        return text.replace(key, "***") if key else text
+        register_secret(config.api_key)
 
     def request(self, question: Question, video: Video) -> tuple[dict[str, Any], str]:
         """The chat-completions payload for one item, and its cache key."""
@@ -254,9 +259,9 @@ class VLMJudge:
                                      method="POST")
         try:
             with urllib.request.urlopen(req, timeout=self.config.timeout) as resp:
-                body = resp.read()
+                body = resp.read(limits.REPLY_BYTES.value + 1)
         except urllib.error.HTTPError as e:
-            detail = self._scrub(e.read(500).decode("utf-8", "replace"))
+            detail = scrub(e.read(SCRUB_WINDOW).decode("utf-8", "replace"))[:500]  # scrubbed whole, then cut
             message = f"HTTP {e.code} from {self.config.public_endpoint}: {detail}"
             if e.code in CONFIG_STATUS:
                 raise EndpointError(f"{message}\n{CONFIG_STATUS[e.code]}") from None
@@ -265,11 +270,15 @@ class VLMJudge:
                 raise JudgeFailure(message, wait=float(retry_after) if retry_after.isdigit() else None) from None
             raise JudgeFailure(message, retry=False) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-            raise JudgeFailure(f"{self.config.public_endpoint} unreachable: {self._scrub(str(e))}") from None
+            raise JudgeFailure(f"{self.config.public_endpoint} unreachable: {scrub(str(e))}") from None
+        if len(body) > limits.REPLY_BYTES.value:
+            raise JudgeFailure(f"the reply from {self.config.public_endpoint} is over {limits.REPLY_BYTES.value:,} "
+                               f"bytes; check the endpoint, or raise the limit with {limits.REPLY_BYTES.env}",
+                               retry=False)
         try:
             return json.loads(body)
         except json.JSONDecodeError as e:
-            snippet = self._scrub(body[:200].decode("utf-8", "replace"))
+            snippet = scrub(body[:SCRUB_WINDOW].decode("utf-8", "replace"))[:200]
             raise MalformedAnswer(f"reply is not JSON ({e}): {snippet!r}") from None
 
     def _cache_path(self, key: str) -> Path:
@@ -289,10 +298,10 @@ class VLMJudge:
             if attempt:
                 self._sleep(self.config.backoff * 2 ** (attempt - 1))
             try:
-                content = _reply_text(self._post(payload))
+                content = scrub(_reply_text(self._post(payload)))
                 rating, explanation = parse_rating(content)
             except JudgeFailure as e:
-                errors.append(str(e))
+                errors.append(scrub(str(e)))
                 if not e.retry:
                     break
                 if e.wait:

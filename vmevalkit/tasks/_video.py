@@ -31,6 +31,6 @@ def cut_video(first: Image.Image, last: Image.Image, n: int = 8, fps: float = FP
     return Video(np.concatenate([held_video(first, n, fps).frames, held_video(last, n, fps).frames]), fps)
 
 
-def replace_ending(video: Video, last: Image.Image, n: int = HOLD_END) -> Video:
-    """`video` with its last `n` frames replaced by `last` held (an oracle that ends somewhere else)."""
-    return Video(np.concatenate([video.frames[:-n], held_video(last, n, video.fps).frames]), video.fps)
+def ending_on(video: Video, last: Image.Image, n: int = HOLD_END) -> Video:
+    """`video`, then `last` held for `n` frames (a solution whose final state was changed at the end)."""
+    return Video(np.concatenate([video.frames, held_video(last, n, video.fps).frames]), video.fps)

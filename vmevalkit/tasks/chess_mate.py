@@ -3,7 +3,9 @@
 Positions are random placements checked with python-chess (legal, side to move not in check, at
 least one mating move). Pieces are discs with a letter (K Q R B N P): white discs for White,
 black discs for Black. The scorer reads the board square by square from the last frames and
-accepts it if it is the position after ANY legal mating move, not only the stored one."""
+accepts it if it is the position after ANY legal mating move, not only the stored one.
+Consistency (reported apart): every square the move read from the video does not touch (its
+shade and its piece, if any) and the coordinate labels look in the last frames as in the question."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from vmevalkit.tasks._question import check_difficulty, foreign_question, new_qu
 from vmevalkit.tasks._read import GlyphReader, blurred, crop, final_state, luminance
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
+from vmevalkit.tasks.consistency import aligned, box_mask, grown, part_differences, verdict
 from vmevalkit.video import Video
 
 LIGHT, DARK = (235, 210, 160), (170, 120, 80)
@@ -78,6 +81,20 @@ class BoardView:
             (row, col), piece = moving
             self.draw_piece(draw, self.grid.centre(row, col), piece)
         return im
+
+    def label_boxes(self) -> dict[str, tuple[int, int, int, int]]:
+        """Where the rank numbers and the file letters are drawn."""
+        g = self.grid
+        boxes = {}
+        for i in range(8):
+            y = g.pixel_centre(i, 0)[1]
+            boxes[f"rank label {8 - i}"] = (g.left - 22, y - 9, g.left - 2, y + 10)
+            x = g.pixel_centre(7, i)[0]
+            boxes[f"file label {'abcdefgh'[i]}"] = (x - 10, g.top + 8 * g.cell + 2, x + 11, g.top + 8 * g.cell + 22)
+        return boxes
+
+    def square_box(self, square: chess.Square) -> tuple[int, int, int, int]:
+        return self.grid.box(*self.square_at(square))
 
     def window(self, row: int, col: int) -> tuple[int, int, int, int]:
         """The part of a square inside the piece disc, where the letter is."""
@@ -153,6 +170,13 @@ def random_position(rng, extra: int, mover: bool) -> chess.Board:
     return board
 
 
+def moved_squares(board: chess.Board, move: chess.Move) -> set[chess.Square]:
+    """The squares whose content `move` changes (both of a castling's pieces, an en-passant capture)."""
+    after = board.copy(stack=False)
+    after.push(move)
+    return {s for s in chess.SQUARES if board.piece_at(s) != after.piece_at(s)}
+
+
 def mating_moves(board: chess.Board) -> list[chess.Move]:
     mates = []
     for move in board.legal_moves:
@@ -167,6 +191,7 @@ def mating_moves(board: chess.Board) -> list[chess.Move]:
 class ChessMateTask(Task):
     name = "chess"
     version = "1"
+    scorer_revision = 1  # 1: consistency is checked
     description = "Play the checkmate in one (White or Black to move) on a drawn board, verified with python-chess."
 
     def make(self, seed: int, difficulty: str) -> tuple[chess.Board, list[chess.Move]]:
@@ -226,11 +251,39 @@ class ChessMateTask(Task):
         board.push(wrong)
         return VIEW.draw(board.piece_map())
 
+    def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
+        """The position after the mate, with one empty square the move does not touch painted the other shade."""
+        board = chess.Board(question.metadata["chess"]["fen"])
+        move = chess.Move.from_uci(question.metadata["solution"]["move_uci"])
+        touched = moved_squares(board, move)
+        board.push(move)
+        image = VIEW.draw(board.piece_map())
+        empty = [s for s in chess.SQUARES if board.piece_at(s) is None and s not in touched]
+        square = task_rng(self.name, seed, f"inconsistent:{question.id}").choice(empty)
+        row, col = VIEW.square_at(square)
+        x0, y0, x1, y1 = VIEW.square_box(square)
+        ImageDraw.Draw(image).rectangle((x0, y0, x1 - 1, y1 - 1), fill=DARK if VIEW.shade(row, col) == LIGHT else LIGHT)
+        return image
+
+    @staticmethod
+    def consistency(board: chess.Board, move: chess.Move, question: Question, state: np.ndarray
+                    ) -> tuple[bool, dict]:
+        """Whether every square `move` does not touch, and the labels, look as in the question's first frame."""
+        reference = np.asarray(question.first_frame, np.float64)
+        touched = moved_squares(board, move)
+        moving = box_mask(reference.shape, [VIEW.square_box(s) for s in touched])
+        seen = aligned(state, reference, moving)
+        parts = {f"square {chess.square_name(s)}": VIEW.square_box(s) for s in chess.SQUARES if s not in touched}
+        parts.update(VIEW.label_boxes())
+        return verdict(part_differences(seen, reference, parts, grown(moving)),
+                       "the squares the move leaves alone, and the labels")
+
     def score(self, question: Question, video: Video) -> Score:
         if (problem := foreign_question(self, question)) is not None:
             return problem
         board = chess.Board(question.metadata["chess"]["fen"])
-        read, doubtful = VIEW.read(final_state(video, question.first_frame.size))
+        state = final_state(video, question.first_frame.size)
+        read, doubtful = VIEW.read(state)
         read_board = chess.Board(None)
         read_board.set_piece_map(read)
         best = None  # (squares differing, move, is mate)
@@ -244,11 +297,13 @@ class ChessMateTask(Task):
         differ, move, mate = best
         exact = differ == 0
         correct = exact and mate
+        consistent, consistency = self.consistency(board, move, question, state)
         return Score(scorer=self.name, version=self.scorer_version, correct=correct, score=float(correct),
+                     consistent=consistent,
                      details={"position_read": read_board.board_fen(), "move_read": board.san(move) if exact else None,
                               "is_mate": mate if exact else None, "closest_move": board.san(move),
                               "squares_off_closest": differ, "unchanged": read == board.piece_map(),
-                              "doubtful_squares": doubtful})
+                              "doubtful_squares": doubtful, "consistency": consistency})
 
 
 TASK = ChessMateTask()

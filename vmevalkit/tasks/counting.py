@@ -5,7 +5,9 @@ a row of ten empty boxes along the bottom. The prompt names one kind ("red trian
 answer is to fill the first N boxes, N being how many figures of that kind there are. Other
 figures share the kind's colour or its shape, so only counting the exact kind is right. The scorer
 reads every box as filled or empty (closest of the box's empty and filled looks, after undoing any
-global colour shift) and is correct only if exactly the first N boxes are filled."""
+global colour shift) and is correct only if exactly the first N boxes are filled. Consistency
+(reported apart): every figure, and the picture around them, look in the last frames as in the
+question (a figure removed, added or recoloured is inconsistent even when the count is right)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from vmevalkit.tasks._read import final_state
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import Box, box_states, context_mask, read_against
+from vmevalkit.tasks.consistency import part_differences, tiles, verdict
 from vmevalkit.video import Video
 
 COLOURS = {"red": (215, 45, 45), "blue": (45, 95, 210), "green": (40, 150, 70), "orange": (235, 145, 30)}
@@ -35,6 +38,7 @@ BOX_TOP = CANVAS - 16 - BOX_SIDE
 BOX_FILL = (30, 30, 30)
 SCENE = (16, 16, CANVAS - 16, BOX_TOP - 16)  # where the figures are scattered
 FRAMES_PER_BOX = 2
+TILE = 32  # px: the picture around the figures is checked tile by tile
 # difficulty -> (fewest, most of the asked kind; number of other figures; figure radius in px)
 LEVELS = {"easy": (1, 4, 4, 17), "medium": (3, 6, 8, 15), "hard": (5, 9, 13, 13)}
 PROMPT = ("Count the {kind} in the picture. Then fill in the boxes along the bottom with solid black, "
@@ -113,6 +117,7 @@ def _references(figures_json: str, count: int) -> tuple[np.ndarray, np.ndarray, 
 class CountingTask(Task):
     name = "counting"
     version = "1"
+    scorer_revision = 1  # 1: consistency is checked
     description = "Count the figures of one colour and shape among others; fill that many answer boxes."
 
     def generate(self, seed: int, difficulty: str) -> Generated:
@@ -141,9 +146,15 @@ class CountingTask(Task):
         states = box_states(seen, empty, full, boxes)
         filled = [i for i, s in enumerate(states) if s["filled"]]
         correct = filled == list(range(count))
+        parts = {f"figure {i} ({f['colour']} {f['shape']})": (f["x"] - f["r"] - 4, f["y"] - f["r"] - 4,
+                                                            f["x"] + f["r"] + 5, f["y"] + f["r"] + 5)
+                 for i, f in enumerate(question.metadata["figures"])}
+        parts.update({f"picture {name}": box for name, box in tiles(SCENE, TILE).items()})
+        consistent, consistency = verdict(part_differences(seen, expected, parts), "the figures and the picture")
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"filled_boxes": filled, "count_read": len(filled), "expected_count": count,
-                      "filled_from_left": filled == list(range(len(filled))), "boxes": states})
+                      "filled_from_left": filled == list(range(len(filled))), "boxes": states,
+                      "consistency": consistency}, consistent=consistent)
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """The boxes filled for one figure more or one fewer than there are."""
@@ -151,6 +162,12 @@ class CountingTask(Task):
         options = [c for c in (count - 1, count + 1) if 1 <= c <= BOXES]
         wrong = task_rng(self.name, seed, f"wrong:{question.id}").choice(options)
         return draw_scene(question.metadata["figures"], wrong)
+
+    def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
+        """The right boxes filled, with one of the figures gone from the picture."""
+        figures = list(question.metadata["figures"])
+        figures.pop(task_rng(self.name, seed, f"inconsistent:{question.id}").randrange(len(figures)))
+        return draw_scene(figures, question.metadata["solution"]["count"])
 
 
 TASK = CountingTask()

@@ -5,7 +5,8 @@ The scorer reads the dot's cell from the last frames, and from every frame the c
 passed through: a move between two frames is legal when the corridor route between the two
 cells is no longer than their grid distance (so a fast model may skip cells along a corridor,
 but never pass through a wall). The answer is correct only if the dot ends on the flag's cell
-AND no move was illegal."""
+AND no move was illegal. Consistency (reported apart): every wall segment and every open passage
+(each cell edge) and the flag look in the last frames as in the question, wherever the dot is not."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from vmevalkit.tasks._question import check_difficulty, foreign_question, new_qu
 from vmevalkit.tasks._read import final_state, frames_at, red_mask
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
+from vmevalkit.tasks.candidates import MAX_DRIFT
+from vmevalkit.tasks.consistency import IGNORE_MARGIN, aligned, grid_edges, grown, part_differences, verdict
 from vmevalkit.video import Video
 
 Cell = tuple[int, int]
@@ -130,7 +133,7 @@ class Maze:
 class MazeTask(Task):
     name = "maze"
     version = "1"
-    scorer_revision = 1  # 1: the path must begin on the start cell
+    scorer_revision = 2  # 1: the path must begin on the start cell; 2: consistency is checked
     description = "Walk a red dot through a grid maze (3x3 up to 9x9) to a green flag without crossing walls."
 
     def make(self, seed: int, difficulty: str) -> Maze:
@@ -166,6 +169,23 @@ class MazeTask(Task):
                 if 0 <= r + dr < maze.n and 0 <= c + dc < maze.n]
         return maze.frame(maze.board(), near[task_rng(self.name, seed, "wrong").randrange(len(near))])
 
+    def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
+        """The dot on the flag, with one inner wall segment erased (as if the maze had a passage there)."""
+        maze = Maze.from_metadata(question.metadata["maze"])
+        walls = sorted(((r, c), nb) for r, c in maze.grid.cells() for nb in ((r, c + 1), (r + 1, c))
+                       if nb[0] < maze.n and nb[1] < maze.n and frozenset(((r, c), nb)) not in maze.passages)
+        erased = task_rng(self.name, seed, f"inconsistent:{question.id}").choice(walls)
+        opened = Maze(maze.n, maze.passages | {frozenset(erased)}, maze.start, maze.goal)
+        return opened.frame(opened.board(), maze.goal)
+
+    def consistency(self, maze: Maze, state: np.ndarray) -> tuple[bool, dict]:
+        """Whether every cell edge (wall or passage) and the flag look as drawn, outside the dot."""
+        reference = np.asarray(maze.board(), np.float64)
+        seen = aligned(state, reference, grown(red_mask(state), MAX_DRIFT + IGNORE_MARGIN))
+        parts = grid_edges(maze.grid, maze.wall // 2 + 2)
+        parts["flag"] = maze.grid.box(*maze.goal, inset=maze.wall // 2 + 2)
+        return verdict(part_differences(seen, reference, parts, grown(red_mask(seen))), "walls and flag")
+
     def agent_cells(self, maze: Maze, frames: np.ndarray) -> list[Cell | None]:
         """The agent's cell in each frame (None where no dot is seen or it is outside the grid)."""
         min_area = MIN_AGENT_AREA * np.pi * (AGENT_RADIUS * maze.grid.cell) ** 2
@@ -180,7 +200,8 @@ class MazeTask(Task):
             return problem
         maze = Maze.from_metadata(question.metadata["maze"])
         size = question.first_frame.size
-        final = self.agent_cells(maze, final_state(video, size)[None])[0]
+        state = final_state(video, size)
+        final = self.agent_cells(maze, state[None])[0]
         seen = [(i, c) for i, c in enumerate(self.agent_cells(maze, frames_at(video, size))) if c is not None]
         distances = {cell: corridor_distances(maze.n, maze.passages, cell) for cell in maze.grid.cells()}
         wall_crossings, jumps = [], []
@@ -196,13 +217,15 @@ class MazeTask(Task):
         legal = not wall_crossings and not jumps
         started = bool(path) and path[0] == maze.start  # a video that opens on the goal has walked nowhere
         correct = reached and legal and started
+        consistent, consistency = self.consistency(maze, state)
         return Score(
             scorer=self.name, version=self.scorer_version, correct=correct, score=float(correct),
+            consistent=consistent,
             details={"agent_cell": list(final) if final else None, "goal_cell": list(maze.goal),
                      "start_cell": list(maze.start), "started_at_start": started, "reached_goal": reached,
                      "legal_path": legal,
                      "wall_crossings": wall_crossings, "jumps": jumps, "cells_visited": [list(c) for c in path],
-                     "frames_without_agent": video.num_frames - len(seen)})
+                     "frames_without_agent": video.num_frames - len(seen), "consistency": consistency})
 
 
 TASK = MazeTask()

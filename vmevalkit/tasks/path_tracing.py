@@ -5,7 +5,8 @@ of one line is red. The answer is to fill the box that line ends in with red. Li
 curves through random heights; the generator rejects any layout where two lines run close
 together without crossing cleanly, so every line can be followed by eye. The scorer reads each box
 as filled or empty (closest of its empty and filled looks after undoing any global colour shift)
-and is correct only if the right box, and no other, is filled."""
+and is correct only if the right box, and no other, is filled. Consistency (reported apart): the
+lines and the start circles (which one is red included) look in the last frames as in the question."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from vmevalkit.tasks._read import final_state
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import Box, box_states, context_mask, read_against
+from vmevalkit.tasks.consistency import box_mask, grown, part_differences, tiles, verdict
 from vmevalkit.video import Video
 
 RED = (220, 35, 35)
@@ -37,6 +39,8 @@ START_RADIUS = 9
 MIN_GAP = 16  # px across the lines: two lines closer than this must be crossing...
 MAX_CLOSE_RUN = 30  # ...and stay that close for no more than this many px of width
 TRACER_STEPS = 16
+TILE = 32  # px: the lines are checked tile by tile
+ERASED = 40  # px of line width `inconsistent_final_frame` may erase
 # difficulty -> (number of lines, interior waypoints per line, fewest crossings on the asked line)
 LEVELS = {"easy": (3, 2, 1), "medium": (4, 3, 2), "hard": (5, 2, 3)}
 MAX_ATTEMPTS = 5000
@@ -143,6 +147,7 @@ def _references(lines_json: str, asked: int,
 class PathTracingTask(Task):
     name = "path_tracing"
     version = "1"
+    scorer_revision = 1  # 1: consistency is checked
     description = "Follow the line from the red circle through crossing lines; fill the box it ends in."
 
     def generate(self, seed: int, difficulty: str) -> Generated:
@@ -172,8 +177,16 @@ class PathTracingTask(Task):
         states = box_states(seen, empty, full, boxes)
         filled = [i for i, s in enumerate(states) if s["filled"]]
         correct = filled == [target]
+        r = START_RADIUS + 4
+        parts = {f"start circle {i}": (START_X - r, round(y) - r, START_X + r + 1, round(y) + r + 1)
+                 for i, y in enumerate(_heights(len(lines)))}
+        parts.update({f"lines {name}": box for name, box in tiles((0, 0, END_X, CANVAS), TILE).items()})
+        answer = grown(box_mask(seen.shape, boxes))  # the boxes are the answer: their fill may change
+        consistent, consistency = verdict(part_differences(seen, expected, parts, answer),
+                                          "the lines and the start circles")
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
-                     {"filled_boxes": filled, "expected_box": target, "boxes": states})
+                     {"filled_boxes": filled, "expected_box": target, "boxes": states,
+                      "consistency": consistency}, consistent=consistent)
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """A box filled at the end of another line."""
@@ -181,6 +194,20 @@ class PathTracingTask(Task):
         target, n = meta["solution"]["target_box"], len(meta["lines"])
         wrong = task_rng(self.name, seed, f"wrong:{question.id}").choice([i for i in range(n) if i != target])
         return draw_board(meta["lines"], meta["asked_start"], [wrong])
+
+    def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
+        """The right box filled, with the red circle moved to another line's start, or a stretch of a line erased."""
+        meta = question.metadata
+        lines, asked, target = meta["lines"], meta["asked_start"], meta["solution"]["target_box"]
+        rng = task_rng(self.name, seed, f"inconsistent:{question.id}")
+        if rng.random() < 0.5:
+            return draw_board(lines, rng.choice([i for i in range(len(lines)) if i != asked]), [target])
+        image = draw_board(lines, asked, [target])
+        x0 = rng.randrange(START_X + 2 * START_RADIUS, END_X - ERASED)
+        ys = curve(rng.choice(lines))[x0 - START_X:x0 - START_X + ERASED]
+        points = [(float(x0 + i), float(y)) for i, y in enumerate(ys)]
+        ImageDraw.Draw(image).line(points, fill=WHITE, width=LINE_WIDTH + 2, joint="curve")
+        return image
 
 
 TASK = PathTracingTask()

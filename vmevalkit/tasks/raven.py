@@ -7,6 +7,8 @@ eight panels and a question mark in the ninth; the expected final frame shows th
 call for. The scorer renders the candidate ninth panels (the answer, every panel that breaks one
 rule by changing one attribute, the untouched question mark, an empty panel) and judges the video
 by which candidate its ninth panel is closest to, after undoing any global colour shift.
+Consistency (reported apart): the eight given panels and the grid lines look in the last frames as
+in the question.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from vmevalkit.tasks._read import crop, final_state
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import aligned_distances, closest, context_mask, read_against, thumbnail
+from vmevalkit.tasks.consistency import box_mask, grid_edges, part_differences, verdict
 from vmevalkit.video import Video
 
 Panel = dict[str, str]  # attribute -> value name
@@ -169,6 +172,7 @@ def _separation(thumbs: dict[str, np.ndarray]) -> float:
 class RavenTask(Task):
     name = "raven"
     version = "1"
+    scorer_revision = 1  # 1: consistency is checked
     description = "Complete a 3x3 progressive matrix whose shape, count, size and shade follow row rules."
 
     def generate(self, seed: int, difficulty: str) -> Generated:
@@ -200,10 +204,15 @@ class RavenTask(Task):
         read, margin = closest(dist)
         recognised = dist[read] <= MAX_DISTANCE
         correct = recognised and read == "answer"
+        parts = {f"panel {i + 1}": GRID.box(i // 3, i % 3, inset=INSET) for i in range(8)}
+        parts.update({f"line {name}": box for name, box in grid_edges(GRID, 3).items()})
+        consistent, consistency = verdict(part_differences(seen, reference, parts, box_mask(seen.shape, [NINTH])),
+                                          "the eight given panels and the grid lines")
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"read": read if recognised else None, "read_panel": candidates(panels[8])[read]
                       if recognised else None, "expected": panels[8], "distance": dist[read],
-                      "margin": margin, "max_distance": MAX_DISTANCE, "distances": dist})
+                      "margin": margin, "max_distance": MAX_DISTANCE, "distances": dist,
+                      "consistency": consistency}, consistent=consistent)
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         """The matrix completed with a panel that breaks one rule."""
@@ -212,6 +221,15 @@ class RavenTask(Task):
         wrong = sorted(name for name, p in options.items() if p is not None and name != "answer")
         name = task_rng(self.name, seed, f"wrong:{question.id}").choice(wrong)
         return draw_matrix(panels, options[name], question_mark=False)
+
+    def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
+        """The matrix completed correctly, with one of the eight given panels changed in one attribute."""
+        panels = question.metadata["panels"] + [question.metadata["solution"]["answer"]]
+        rng = task_rng(self.name, seed, f"inconsistent:{question.id}")
+        i = rng.randrange(8)
+        attr = rng.choice(sorted(VALUES))
+        panels[i] = {**panels[i], attr: rng.choice([v for v in VALUES[attr] if v != panels[i][attr]])}
+        return draw_matrix(panels, panels[8], question_mark=False)
 
 
 TASK = RavenTask()

@@ -4,6 +4,9 @@ The first frame shows the sculpture from one side; the prompt says how far and w
 turntable turns; the expected final frame is the same sculpture from the new side. The scorer
 renders the candidate views (every 45 degrees of turn, and the mirror-image sculpture at the
 expected turn) and judges the video by which candidate its last frames are closest to.
+Consistency (reported apart): everything the turning plate and its cubes cannot reach at any angle
+(the background around them) looks in the last frames as in the question: the camera and the
+world off the turntable stay put.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import random
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
@@ -23,7 +26,8 @@ from vmevalkit.tasks._read import final_state
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import aligned_distances, closest, standardised, thumbnail, zoomed
-from vmevalkit.tasks.voxels import BACKGROUND, Camera, Scene, render
+from vmevalkit.tasks.consistency import aligned, grown, part_differences, tiles, verdict
+from vmevalkit.tasks.voxels import BACKGROUND, Camera, Scene, reach, render
 from vmevalkit.video import Video
 
 SIZE = (CANVAS, CANVAS)
@@ -40,6 +44,10 @@ MAX_SHIFT = 2  # ...and shifted by up to this many thumbnail pixels (12 px of th
 MAX_DISTANCE = 0.3  # farther than this from every candidate: no view of the sculpture was recognised
 MIN_SEPARATION = 0.06  # the generator rejects sculptures with two candidate views closer than this
 MOVE_FRAMES = 12
+REACH_MARGIN = 6  # px around what the turntable can reach that a blurred or drifted video may still cover
+TILE = 32  # px: the background is checked tile by tile...
+MIN_TILE_SHARE = 0.25  # ...for the tiles that much of which lies off the turntable's reach
+MARK = 24  # px: the side of the stray square `inconsistent_final_frame` draws off the turntable
 PROMPT = ("A sculpture of coloured cubes stands on a grey turntable with a red strip along one edge. "
           "Turn the turntable with the sculpture {turn}, as seen from above, while the camera stays still, "
           "and stop there so that the final frame shows the sculpture from its new side.")
@@ -111,6 +119,7 @@ def _turn_words(turn: int) -> str:
 class RotationTask(Task):
     name = "rotation"
     version = "1"
+    scorer_revision = 1  # 1: consistency is checked
     description = "A cube sculpture on a turntable: show it after the table turns by a given angle."
 
     def generate(self, seed: int, difficulty: str) -> Generated:
@@ -138,6 +147,28 @@ class RotationTask(Task):
                                 solution=solution, candidates=sorted(_candidate_views(scene, start, turn)))
         return Generated(question, solution_video(frames))
 
+    def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
+        """The expected view with a stray coloured square drawn on the background, off the turntable."""
+        solution = question.metadata["solution"]
+        off = ~_reach(_key(solution))
+        spots = [(x, y) for y in range(0, SIZE[1] - MARK, 8) for x in range(0, SIZE[0] - MARK, 8)
+                 if off[y:y + MARK, x:x + MARK].all()]
+        rng = task_rng(self.name, seed, f"inconsistent:{question.id}")
+        x, y = rng.choice(spots)
+        image = question.final_frame.copy()
+        ImageDraw.Draw(image).rectangle((x, y, x + MARK - 1, y + MARK - 1), fill=rng.choice(PALETTE))
+        return image
+
+    @staticmethod
+    def consistency(question: Question, state: np.ndarray) -> tuple[bool, dict]:
+        """Whether the background off the turntable's reach looks as in the question's first frame."""
+        reference = np.asarray(question.first_frame, np.float64)
+        moving = _reach(_key(question.metadata["solution"]))
+        seen = aligned(state, reference, moving, drift=False)  # the camera must not move either
+        parts = {f"background {name}": box for name, box in tiles((0, 0, *SIZE), TILE).items()
+                 if (~moving[box[1]:box[3], box[0]:box[2]]).mean() >= MIN_TILE_SHARE}
+        return verdict(part_differences(seen, reference, parts, moving), "the background off the turntable")
+
     def score(self, question: Question, video: Video) -> Score:
         if (problem := foreign_question(self, question)) is not None:
             return problem
@@ -147,10 +178,11 @@ class RotationTask(Task):
         read, margin = closest(dist)
         recognised = dist[read] <= MAX_DISTANCE
         correct = recognised and read == solution["answer"]
+        consistent, consistency = self.consistency(question, seen)
         return Score(self.name, self.scorer_version, correct, 1.0 if correct else 0.0,
                      {"read": read if recognised else None, "expected": solution["answer"],
                       "distance": dist[read], "margin": margin, "max_distance": MAX_DISTANCE,
-                      "distances": dist})
+                      "distances": dist, "consistency": consistency}, consistent=consistent)
 
     def wrong_final_frame(self, question: Question, seed: int) -> Image.Image:
         solution = question.metadata["solution"]
@@ -158,6 +190,13 @@ class RotationTask(Task):
         wrong = sorted(name for name in views if name != solution["answer"])
         scene, azimuth = views[task_rng(self.name, seed, f"wrong:{question.id}").choice(wrong)]
         return view(scene, azimuth)
+
+
+@lru_cache(maxsize=32)
+def _reach(solution_json: str) -> np.ndarray:
+    """What the turntable may cover at any angle, grown by REACH_MARGIN: everything else must stay."""
+    scene = _scene_from(json.loads(solution_json)["cubes"])
+    return grown(reach(scene, Camera(0.0, ELEVATION, SCALE), SIZE), REACH_MARGIN)
 
 
 def _key(solution: dict) -> str:

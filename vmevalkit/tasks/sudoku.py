@@ -2,7 +2,9 @@
 
 Puzzles have a unique solution. The scorer reads every cell of the last frames by matching it
 against our own rendering of each digit; it accepts any grid that is complete, keeps every
-given digit, and breaks no row, column or box rule."""
+given digit, and breaks no row, column or box rule. Consistency (reported apart): every given
+cell and every grid line look in the last frames as in the question (a given rewritten in the
+solver's blue, or a line erased, is inconsistent even where the digits still read right)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from vmevalkit.tasks._question import check_difficulty, foreign_question, new_qu
 from vmevalkit.tasks._read import GlyphReader, blurred, crop, final_state, luminance
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
+from vmevalkit.tasks.consistency import aligned, box_mask, grid_edges, part_differences, verdict
 from vmevalkit.video import Video
 
 # difficulty -> (side, box rows, box cols, fewest blanks, most blanks); box 1x3 on 3x3 = a Latin square
@@ -140,6 +143,7 @@ def valid_completion(board: Board, grid: Grid2D) -> tuple[bool, int]:
 class SudokuTask(Task):
     name = "sudoku"
     version = "1"
+    scorer_revision = 1  # 1: consistency is checked
     description = "Fill in a 3x3 Latin square (easy), a 4x4 Sudoku (medium) or a 9x9 Sudoku (hard)."
 
     def make(self, seed: int, difficulty: str) -> tuple[Board, Grid2D, Grid2D]:
@@ -196,19 +200,48 @@ class SudokuTask(Task):
         answers[r][c] = rng.choice([d for d in range(1, board.side + 1) if d != solution[r][c]])
         return board.draw(givens, answers)
 
+    def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
+        """The solved grid with one given rewritten in the solver's blue, or one grid line segment erased."""
+        board, givens, solution = self.board_of(question)
+        rng = task_rng(self.name, seed, f"inconsistent:{question.id}")
+        answers = [[0 if givens[i][j] else solution[i][j] for j in range(board.side)] for i in range(board.side)]
+        if rng.random() < 0.5:
+            r, c = rng.choice([cell for cell in board.grid.cells() if givens[cell[0]][cell[1]]])
+            givens = [row[:] for row in givens]
+            givens[r][c], answers[r][c] = 0, solution[r][c]
+            return board.draw(givens, answers)
+        image = board.draw(givens, answers)
+        x0, y0, x1, y1 = rng.choice(sorted(grid_edges(board.grid, board.thick // 2).values()))
+        ImageDraw.Draw(image).rectangle((x0, y0, x1 - 1, y1 - 1), fill=WHITE)
+        return image
+
+    @staticmethod
+    def consistency(board: Board, givens: Grid2D, question: Question, state: np.ndarray) -> tuple[bool, dict]:
+        """Whether every given cell and every grid line segment look as in the question's first frame."""
+        reference = np.asarray(question.first_frame, np.float64)
+        blanks = [board.cell_box(r, c) for r, c in board.grid.cells() if not givens[r][c]]
+        seen = aligned(state, reference, box_mask(reference.shape, blanks))
+        parts = {f"line {name}": box for name, box in grid_edges(board.grid, board.thick // 2 + 2).items()}
+        parts.update({f"given {r} {c}": board.cell_box(r, c) for r, c in board.grid.cells() if givens[r][c]})
+        return verdict(part_differences(seen, reference, parts), "given digits and grid lines")
+
     def score(self, question: Question, video: Video) -> Score:
         if (problem := foreign_question(self, question)) is not None:
             return problem
         board, givens, solution = self.board_of(question)
-        read, doubtful = board.read(final_state(video, question.first_frame.size))
+        state = final_state(video, question.first_frame.size)
+        read, doubtful = board.read(state)
         changed = [[r, c] for r, c in board.grid.cells() if givens[r][c] and read[r][c] != givens[r][c]]
         empty = [[r, c] for r, c in board.grid.cells() if not read[r][c]]
         valid, broken = valid_completion(board, read)
         correct = valid and not changed
+        consistent, consistency = self.consistency(board, givens, question, state)
         return Score(scorer=self.name, version=self.scorer_version, correct=correct, score=float(correct),
+                     consistent=consistent,
                      details={"grid_read": read, "empty_cells": empty, "givens_changed": changed,
                               "broken_units": broken, "valid_completion": valid,
-                              "matches_stored_solution": read == solution, "doubtful_cells": doubtful})
+                              "matches_stored_solution": read == solution, "doubtful_cells": doubtful,
+                              "consistency": consistency})
 
 
 TASK = SudokuTask()

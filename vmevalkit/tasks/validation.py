@@ -1,6 +1,9 @@
 """Validating the exact scorers: the oracle must pass, a held first frame and a wrong final state
 must fail, the oracle must still pass after what video models do to frames, and generation must
-be byte-identical across processes.
+be byte-identical across processes. Where a task checks consistency, the oracle, the held first
+frame and the distorted oracles must be judged consistent, and the oracle ending on a frame that
+also changes a part the task must leave alone (`Task.inconsistent_final_frame`) must be judged
+correct but inconsistent; tasks without that check show "n/a".
 
 The distortions are those of the issue: fit to 512x320 (letterbox) and back, Gaussian blur
 sigma=1 px, Gaussian noise sigma=5/255, JPEG quality 50, and a small colour shift; `all` applies
@@ -24,7 +27,7 @@ from vmevalkit.geometry import Fit
 from vmevalkit.questions import read_question
 from vmevalkit.scoring.base import Score
 from vmevalkit.tasks import generate_questions, get_task
-from vmevalkit.tasks._video import cut_video, held_video
+from vmevalkit.tasks._video import cut_video, ending_on, held_video
 from vmevalkit.video import Video, read_mp4
 
 MODEL_SIZE = (512, 320)  # VideoCrafter's (width, height)
@@ -99,6 +102,16 @@ class QuestionCheck:
         correct = self.scores[video].correct
         return correct is False if video in ("static", "wrong") else correct is True
 
+    def consistency_passed(self, video: str) -> bool | None:
+        """The inconsistent oracle passes when judged correct and inconsistent, every other video when judged
+        consistent; None where there is no reading (the task has no consistency check or no such video)."""
+        score = self.scores.get(video)
+        if score is None or score.consistent is None:
+            return None
+        if video == "inconsistent":
+            return score.correct is True and score.consistent is False
+        return score.consistent
+
 
 def check_question(folder: Path, seed: int, distortions: dict = DISTORTIONS) -> QuestionCheck:
     """Score one generated question folder's ground-truth video, a held first frame, a wrong final
@@ -108,6 +121,10 @@ def check_question(folder: Path, seed: int, distortions: dict = DISTORTIONS) -> 
     oracle = read_mp4(question.ground_truth)
     videos = {"oracle": oracle, "static": held_video(question.first_frame),
               "wrong": cut_video(question.first_frame, task.wrong_final_frame(question, seed))}
+    try:
+        videos["inconsistent"] = ending_on(oracle, task.inconsistent_final_frame(question, seed))
+    except NotImplementedError:  # the task has no consistency check yet: its columns read n/a
+        pass
     digest = hashlib.sha256(question.key.encode()).digest()
     for name, distort in distortions.items():
         rng = np.random.default_rng([seed, int.from_bytes(digest[:8], "little")])
@@ -136,6 +153,37 @@ class TaskValidation:
 
     def failures(self, video: str) -> list[QuestionCheck]:
         return [c for c in self.checks if not c.passed(video)]
+
+    def ran(self, video: str) -> bool:
+        """Whether `video` was made and judged (a distortion left out of `validate_task` was not)."""
+        return any(video in c.scores for c in self.checks)
+
+    def consistency_rate(self, video: str) -> float | None:
+        """Share of questions whose `video` passed its consistency check (a question without a reading
+        fails), or None when no question has one (the task does not check consistency)."""
+        results = [c.consistency_passed(video) for c in self.checks]
+        if all(r is None for r in results):
+            return None
+        return sum(r is True for r in results) / len(results)
+
+    def consistency_failures(self, video: str) -> list[QuestionCheck]:
+        if self.consistency_rate(video) is None:
+            return []
+        return [c for c in self.checks if c.consistency_passed(video) is not True]
+
+    def distorted_consistency(self) -> tuple[float, str] | None:
+        """The lowest consistency rate of the distorted oracles and the distortion it is for, or None."""
+        rates = [(rate, d) for d in DISTORTIONS if (rate := self.consistency_rate(f"distorted:{d}")) is not None]
+        return min(rates) if rates else None
+
+    def consistency_ok(self) -> bool:
+        """Targets met, or nothing to check: oracle and static 100 % consistent, the inconsistent oracle
+        caught >= 95 %, every distorted oracle >= 95 % consistent."""
+        if self.consistency_rate("oracle") is None:
+            return True
+        worst = self.distorted_consistency()
+        return (self.consistency_rate("oracle") == 1 and self.consistency_rate("static") == 1
+                and (self.consistency_rate("inconsistent") or 0) >= 0.95 and worst is not None and worst[0] >= 0.95)
 
 
 def validate_task(name: str, n: int, seed: int, out_dir: str | os.PathLike,
@@ -171,20 +219,36 @@ def deterministic_across_processes(names: list[str], n: int, seed: int, dir_a: s
 
 
 COLUMNS = ("oracle", "static", "wrong", *(f"distorted:{d}" for d in DISTORTIONS))
+CONSISTENCY_COLUMNS = ("oracle", "static", "inconsistent", *(f"distorted:{d}" for d in DISTORTIONS))
+
+
+def _percent(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{100 * rate:.0f} %"
 
 
 def table(results: list[TaskValidation]) -> str:
     """A Markdown table: per task, the median share of pixels the answer changes, oracle % correct,
-    static % correct, wrong % caught, distorted oracle % correct, and whether generation is
-    byte-identical across processes."""
+    static % correct, wrong % caught, distorted oracle % correct, whether generation is
+    byte-identical across processes, then the consistency checks: oracle and static % consistent,
+    inconsistent oracle % caught (correct and inconsistent), and the lowest % consistent over the
+    distorted oracles (naming the distortion when under 100 %)."""
     head = ["task", "n", "pixels changed", "oracle correct", "static correct", "wrong caught",
-            *(f"{d} correct" for d in DISTORTIONS), "byte-identical"]
+            *(f"{d} correct" for d in DISTORTIONS), "byte-identical", "oracle consistent", "static consistent",
+            "inconsistent caught", "distorted consistent"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         cells = [r.task, str(len(r.checks)), f"{100 * float(np.median(r.answer_areas or [0])):.1f} %",
                  f"{100 * r.rate('oracle'):.0f} %",
                  f"{100 * (1 - r.rate('static')):.0f} %", f"{100 * r.rate('wrong'):.0f} %",
-                 *(f"{100 * r.rate(f'distorted:{d}'):.0f} %" for d in DISTORTIONS),
-                 {True: "yes", False: "NO", None: "not checked"}[r.deterministic]]
+                 *(_percent(r.rate(f"distorted:{d}")) if r.ran(f"distorted:{d}") else "not run" for d in DISTORTIONS),
+                 {True: "yes", False: "NO", None: "not checked"}[r.deterministic],
+                 _percent(r.consistency_rate("oracle")), _percent(r.consistency_rate("static")),
+                 _percent(r.consistency_rate("inconsistent")), _distorted_text(r.distorted_consistency())]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _distorted_text(worst: tuple[float, str] | None) -> str:
+    if worst is None:
+        return "n/a"
+    return _percent(worst[0]) + ("" if worst[0] == 1 else f" ({worst[1]})")

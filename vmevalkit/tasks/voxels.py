@@ -131,3 +131,33 @@ def render(scene: Scene, camera: Camera, size: tuple[int, int] = (512, 512)) -> 
     palette.append(np.asarray(EDGE, float))
     lut = np.clip(np.rint(np.stack(palette)), 0, 255).astype(np.uint8)
     return Image.fromarray(lut[face]).reduce(s)
+
+
+def reach(scene: Scene, camera: Camera, size: tuple[int, int]) -> np.ndarray:
+    """An H x W mask of the pixels the turning plate and its cubes can cover from `camera` at any azimuth:
+    the flat cylinder through the plate's corners and the upright one round the cubes (centred on the
+    plate as `render` places them) up to the top of the highest, projected; the camera orbits their
+    axis, so the projection is the same at every azimuth."""
+    occupied = [v for v, _ in scene.cubes]
+    xs, ys = [v[0] for v in occupied], [v[1] for v in occupied]
+    cx, cy = (min(xs) + max(xs) + 1) / 2, (min(ys) + max(ys) + 1) / 2
+    cube_radius = max(math.hypot(x + dx - cx, y + dy - cy) for x, y, _ in occupied for dx in (0, 1) for dy in (0, 1))
+    top = max(v[2] for v in occupied) + 1.0
+    right, up, _ = camera.axes()
+    angles = np.linspace(0.0, 2 * math.pi, 180, endpoint=False)
+    mask = Image.new("1", size, 0)
+    draw = ImageDraw.Draw(mask)
+    for radius, height in ((scene.floor_half * math.sqrt(2), 0.0), (cube_radius, top)):
+        ring = np.stack([radius * np.cos(angles), radius * np.sin(angles), np.zeros_like(angles)], axis=1)
+        outlines = []
+        for z in (0.0, height):
+            points = ring + (0.0, 0.0, z)
+            px = size[0] / 2 + camera.scale * (points @ right)
+            py = size[1] / 2 - camera.scale * (points @ up - camera.target_height * up[2])
+            outlines.append(list(zip(px.tolist(), py.tolist())))
+            draw.polygon(outlines[-1], fill=1)
+        low, high = outlines
+        for i in range(len(angles)):  # the cylinder's side, one strip per step round it
+            j = (i + 1) % len(angles)
+            draw.polygon([low[i], low[j], high[j], high[i]], fill=1)
+    return np.asarray(mask, bool)
