@@ -9,7 +9,7 @@ from PIL import ImageChops
 from task_checks import generated_twice, scored_controls
 
 from vmevalkit.tasks import get_task
-from vmevalkit.tasks._video import held_video, ending_on, solution_video
+from vmevalkit.tasks._video import ending_on, held_video, solution_video
 from vmevalkit.tasks.hanoi import (
     BASE_TOP,
     DISCS,
@@ -137,7 +137,11 @@ def test_a_changed_peg_is_correct_but_inconsistent(generated):
     score = TASK.score(g.question, ending_on(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
     assert score.correct is True and score.consistent is False
     changed = score.details["consistency"]["changed"]
-    assert len(changed) == 1 and changed[0].endswith("peg")
+    assert len(changed) == 1 and changed[0].endswith(" peg")
+    q = generated["hard"].question
+    short = draw_board(tuple(q.metadata["solution"]["position"]), short_peg=1)
+    score = TASK.score(q, ending_on(generated["hard"].solution, short))
+    assert score.correct is True and score.details["consistency"]["changed"] == ["middle peg"]
 
 
 def test_distorted_and_drifted_oracles_are_still_read(generated):

@@ -10,7 +10,7 @@ from PIL import ImageChops
 from task_checks import generated_twice, scored_controls
 
 from vmevalkit.tasks import get_task
-from vmevalkit.tasks._video import held_video, ending_on
+from vmevalkit.tasks._video import ending_on, held_video
 from vmevalkit.tasks.nonogram import SIZES, Layout, clues, count_solutions, placements, runs
 from vmevalkit.tasks.validation import all_distortions
 
@@ -69,12 +69,17 @@ def test_every_cell_is_read(generated):
     assert score.details["cells_read"] == checker and score.correct is False
 
 
-def test_a_changed_clue_is_correct_but_inconsistent(generated):
+def test_an_erased_clue_number_is_correct_but_inconsistent(generated):
     for seed, g in enumerate(generated.values()):
-        ending = TASK.inconsistent_final_frame(g.question, seed)
-        score = TASK.score(g.question, ending_on(g.solution, ending))
+        score = TASK.score(g.question, ending_on(g.solution, TASK.inconsistent_final_frame(g.question, seed)))
         assert score.correct is True and score.consistent is False
         assert len(score.details["consistency"]["changed"]) == 1
+    q = generated["hard"].question
+    m = q.metadata["nonogram"]
+    nearest = f"column {m['size']} number {max(1, len(m['column_clues'][-1]))}"  # just above the grid
+    erased = Layout(m["size"]).draw(m["row_clues"], m["column_clues"], q.metadata["solution"]["cells"], nearest)
+    score = TASK.score(q, ending_on(generated["hard"].solution, erased))
+    assert score.correct is True and score.details["consistency"]["changed"] == [nearest]
 
 
 def test_distorted_and_drifted_oracles_are_still_read(generated):

@@ -1,13 +1,15 @@
 """The sliding puzzle: scrambles exactly k moves from solved, chains of slides, a tile reader, and the
 process checks (tiles that vanish or repeat, changes that are no slides)."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from PIL import ImageChops
 from task_checks import generated_twice, scored_controls
 
 from vmevalkit.tasks import get_task
-from vmevalkit.tasks._video import held_video, ending_on, solution_video
+from vmevalkit.tasks._video import ending_on, held_video, solution_video
 from vmevalkit.tasks.sliding import MOVES, SOLVED, TRAY_VIEW, depths, slide, slide_chain, solution_path
 from vmevalkit.tasks.validation import all_distortions
 
@@ -28,7 +30,7 @@ def test_scrambles_are_exactly_k_moves_from_solved_and_deterministic():
             assert low <= k <= high and depths()[board] == k and board != SOLVED
             path = solution_path(board)
             assert len(path) == k + 1 and path[-1] == SOLVED
-            assert all(slide_chain(x, y) is not None for x, y in zip(path, path[1:]))
+            assert all(slide_chain(x, y) is not None for x, y in pairwise(path))
             assert str(k) in a.prompt
 
 
@@ -101,6 +103,9 @@ def test_a_changed_frame_is_correct_but_inconsistent(generated):
     score = TASK.score(g.question, ending_on(g.solution, TASK.inconsistent_final_frame(g.question, 0)))
     assert score.correct is True and score.consistent is False
     assert len(score.details["consistency"]["changed"]) == 1
+    broken = TRAY_VIEW.draw(SOLVED, base=TRAY_VIEW.empty_tray(broken_side=2))
+    score = TASK.score(g.question, ending_on(g.solution, broken))
+    assert score.correct is True and score.details["consistency"]["changed"] == ["frame bottom"]
 
 
 def test_distorted_and_drifted_oracles_are_still_read(generated):

@@ -21,10 +21,10 @@ from vmevalkit.scoring.base import Score
 from vmevalkit.tasks._draw import BLACK, CANVAS, canvas, draw_disc, draw_text, text_box
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import final_state
-from vmevalkit.tasks._unchanged import box_mask, unchanged
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import context_mask, read_against
+from vmevalkit.tasks.consistency import box_mask, part_differences, verdict
 from vmevalkit.video import Video
 
 CENTRE = (CANVAS // 2, CANVAS // 2)
@@ -145,21 +145,23 @@ def read_time(minute_angle: float, hour_angle: float) -> tuple[int, float]:
 
 
 @lru_cache(maxsize=32)
-def _references(minutes: int, mirrored: bool) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The expected final frame, the context for colour fitting (the face outside the hands' reach) and
-    the regions that must stay: each numeral and the ring of ticks and rim."""
+def _references(minutes: int, mirrored: bool
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """The expected final frame, the context for colour fitting (the face outside the hands' reach), the
+    parts that must stay (each numeral, and the ticks, rim and wall around them) and the hands' reach
+    (left out of the consistency check: the hands are the answer)."""
     expected = draw_clock(minutes, mirrored)
     shape = (CANVAS, CANVAS)
     yy, xx = np.mgrid[:CANVAS, :CANVAS]
-    outside = np.hypot(xx - CENTRE[0], yy - CENTRE[1]) > FACE_INNER * RADIUS
+    reach = np.hypot(xx - CENTRE[0], yy - CENTRE[1]) <= FACE_INNER * RADIUS
     flip = (lambda m: m[:, ::-1]) if mirrored else (lambda m: m)
-    regions = {f"numeral {h}": flip(box_mask(shape, text_box(_polar(h * 30, NUMERAL_RADIUS * RADIUS), str(h),
-                                                             NUMERAL_SIZE, 4)))
-               for h in range(1, 13)}
-    numerals = np.logical_or.reduce(list(regions.values()))
-    regions["ticks and rim"] = outside & ~numerals
-    context = context_mask(expected, []) & outside
-    return np.asarray(expected, np.float64), context, regions
+    parts = {f"numeral {h}": flip(box_mask(shape, [text_box(_polar(h * 30, NUMERAL_RADIUS * RADIUS), str(h),
+                                                            NUMERAL_SIZE, 4)]))
+             for h in range(1, 13)}
+    numerals = np.logical_or.reduce(list(parts.values()))
+    parts["ticks, rim and wall"] = ~reach & ~numerals
+    context = context_mask(expected, []) & ~reach
+    return np.asarray(expected, np.float64), context, parts, reach
 
 
 class ClockTask(Task):
@@ -213,7 +215,7 @@ class ClockTask(Task):
             return problem
         m = question.metadata["clock"]
         expected_minutes = question.metadata["solution"]["minutes"]
-        reference, context, regions = _references(expected_minutes, m["mirrored"])
+        reference, context, parts, reach = _references(expected_minutes, m["mirrored"])
         seen = read_against(final_state(video, (CANVAS, CANVAS)).astype(np.float64), reference, context)
         r, g, b = seen[..., 0], seen[..., 1], seen[..., 2]
         minute_angle, minute_strength = read_hand(b - np.maximum(r, g), MINUTE_RING)
@@ -226,8 +228,8 @@ class ClockTask(Task):
             time_read, offset = read_time(minute_angle, hour_angle)
         correct = (time_read is not None and _minutes_apart(time_read, expected_minutes) <= TOLERANCE_MINUTES
                    and abs(offset) <= MAX_HOUR_OFFSET)
-        consistent, consistency = unchanged(seen, reference, regions,
-                                            "the twelve numerals, the ticks and the rim")
+        consistent, consistency = verdict(part_differences(seen, reference, parts, reach),
+                                          "the twelve numerals, the ticks, the rim and the wall")
         return Score(self.name, self.scorer_version, correct, float(correct),
                      {"time_read": clock_text(time_read) if time_read is not None else None,
                       "expected_time": clock_text(expected_minutes), "start_time": m["start_time"],

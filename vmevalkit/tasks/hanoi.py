@@ -18,13 +18,13 @@ from PIL import Image, ImageDraw
 
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
-from vmevalkit.tasks._draw import CANVAS, canvas
+from vmevalkit.tasks._draw import CANVAS, Box, canvas
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import final_state, frames_at
-from vmevalkit.tasks._unchanged import box_mask, unchanged
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import context_mask, read_against
+from vmevalkit.tasks.consistency import box_mask, grown, part_differences, verdict
 from vmevalkit.video import Video
 
 Position = tuple[int, ...]  # the peg (0 left, 1 middle, 2 right) of every disc, smallest disc first
@@ -131,7 +131,6 @@ def draw_board(position: Position, lifted: tuple[int, float, float] | None = Non
 def move_frames(position: Position, move: tuple[int, int, int]) -> list[Image.Image]:
     """The position, the disc lifted above its peg, carried over, lowered onto the new peg, and the result."""
     disc, a, b = move
-    n = len(position)
     rest = tuple(-1 if d == disc else p for d, p in enumerate(position))
     after = moved(position, move)
     start = BASE_TOP - (len(stacks(position)[a]) - 1) * LEVEL
@@ -207,17 +206,20 @@ class Reading:
 
 
 @lru_cache(maxsize=32)
-def _references(position: Position) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The frame of `position`, its colour-fitting context (outside the slots) and the regions that must
-    stay: the part of each peg above the slots, and the base."""
+def _references(position: Position) -> tuple[np.ndarray, np.ndarray, dict[str, Box], np.ndarray]:
+    """The frame of `position`, its colour-fitting context (outside the slots), the parts that must stay
+    (each peg above the slots a disc can rest in, and the base) and where the discs may be (those slots,
+    grown: left out of the consistency check)."""
     im = draw_board(position)
     shape = (CANVAS, CANVAS)
     slots = [slot_box(p, level) for p in range(3) for level in range(LEVELS)]
-    free = slot_box(0, LEVELS - 2)[1] - CLEARANCE  # clear of the highest slot a disc can rest in
-    regions = {f"{name} peg": box_mask(shape, (x - PEG_WIDTH, PEG_TOP - 4, x + PEG_WIDTH, free))
-               for name, x in zip(("left", "middle", "right"), PEG_X)}
-    regions["base"] = box_mask(shape, (12, BASE_TOP + CLEARANCE, CANVAS - 13, BASE_TOP + BASE_HEIGHT + 4))
-    return np.asarray(im, np.float64), context_mask(im, slots), regions
+    resting = max(DISCS.values())  # the slots a disc can rest in: the lowest five of each peg
+    free = slot_box(0, resting - 1)[1] - CLEARANCE  # clear of the highest of them
+    parts = {f"{name} peg": (x - PEG_WIDTH, PEG_TOP - 4, x + PEG_WIDTH, free)
+             for name, x in zip(("left", "middle", "right"), PEG_X)}
+    parts["base"] = (12, BASE_TOP + CLEARANCE, CANVAS - 13, BASE_TOP + BASE_HEIGHT + 4)
+    discs = grown(box_mask(shape, [slot_box(p, level) for p in range(3) for level in range(resting)]))
+    return np.asarray(im, np.float64), context_mask(im, slots), parts, discs
 
 
 class HanoiTask(Task):
@@ -267,7 +269,7 @@ class HanoiTask(Task):
         answer = tuple(question.metadata["solution"]["position"])
         n = len(start)
         size = (CANVAS, CANVAS)
-        reference, context, regions = _references(answer)
+        reference, context, parts, discs = _references(answer)
         seen = read_against(final_state(video, size).astype(np.float64), reference, context)
         final = Reading(colour_classes(seen.astype(np.float32)), n)
         frames = [Reading(colour_classes(frame), n) for frame in frames_at(video, size)]
@@ -282,7 +284,8 @@ class HanoiTask(Task):
         read_move = next(({"disc": m[0], "from": m[1], "to": m[2]} for m in legal_moves(start)
                           if final_position == moved(start, m)), None)
         correct = final_position == answer and started and not other and not vanished and not on_smaller
-        consistent, consistency = unchanged(seen, reference, regions, "the three pegs and the base")
+        consistent, consistency = verdict(part_differences(seen, reference, parts, discs),
+                                          "the three pegs and the base")
         return Score(self.name, self.scorer_version, correct, float(correct),
                      {"pegs_read": pegs, "position_read": list(final_position) if final_position else None,
                       "expected_position": list(answer), "start_position": list(start),

@@ -16,13 +16,13 @@ from PIL import Image, ImageDraw
 
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
-from vmevalkit.tasks._draw import BLACK, CANVAS, Grid, canvas, draw_text, text_box
+from vmevalkit.tasks._draw import BLACK, CANVAS, Box, Grid, canvas, draw_text, text_box
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import final_state
-from vmevalkit.tasks._unchanged import box_mask, unchanged
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import box_states, context_mask, read_against
+from vmevalkit.tasks.consistency import box_mask, grown, part_differences, verdict
 from vmevalkit.video import Video
 
 Cells = list[list[int]]  # 1 filled, 0 empty (and -1 unknown while solving)
@@ -151,7 +151,9 @@ class Layout:
                     for j, number in enumerate(reversed(numbers))]
         return out
 
-    def draw(self, row_clues: list[list[int]], col_clues: list[list[int]], cells: Cells) -> Image.Image:
+    def draw(self, row_clues: list[list[int]], col_clues: list[list[int]], cells: Cells,
+             erased: str | None = None) -> Image.Image:
+        """The clues and the cells; `erased` names a clue number left out (the inconsistent frame)."""
         im = canvas()
         draw = ImageDraw.Draw(im)
         g = self.grid
@@ -162,16 +164,18 @@ class Layout:
         g.draw_lines(draw, LINE, 1, thick_every=5, thick_width=3)  # every fifth line thicker
         x0, y0, x1, y1 = g.bounds
         draw.rectangle((x0 - 1, y0 - 1, x1 + 1, y1 + 1), outline=BLACK, width=3)
-        for _, centre, number in self.clue_numbers(row_clues, col_clues):
-            draw_text(draw, centre, str(number), self.font_size, CLUE_INK)
+        for name, centre, number in self.clue_numbers(row_clues, col_clues):
+            if name != erased:
+                draw_text(draw, centre, str(number), self.font_size, CLUE_INK)
         return im
 
 
 @lru_cache(maxsize=32)
 def _references(cells_key: tuple[tuple[int, ...], ...]) -> tuple[Layout, np.ndarray, np.ndarray, np.ndarray,
-                                                                 np.ndarray, dict[str, np.ndarray]]:
+                                                                 np.ndarray, dict[str, Box], np.ndarray]:
     """The layout, the solved frame, its colour-fitting context (outside the cells), the frames with every
-    cell empty and every cell filled, and the regions that must stay: every row's and column's clue."""
+    cell empty and every cell filled, the parts that must stay (every number of the clues) and the grid
+    (the answer, grown: left out of the consistency check)."""
     cells = [list(row) for row in cells_key]
     n = len(cells)
     layout = Layout(n)
@@ -179,12 +183,12 @@ def _references(cells_key: tuple[tuple[int, ...], ...]) -> tuple[Layout, np.ndar
     solved = layout.draw(row_clues, col_clues, cells)
     empty = layout.draw(row_clues, col_clues, [[0] * n for _ in range(n)])
     full = layout.draw(row_clues, col_clues, [[1] * n for _ in range(n)])
-    shape = (CANVAS, CANVAS)
-    regions = {name: box_mask(shape, text_box(centre, str(number), layout.font_size, CLUE_PAD))
-               for name, centre, number in layout.clue_numbers(row_clues, col_clues)}
+    parts = {name: text_box(centre, str(number), layout.font_size, CLUE_PAD)
+             for name, centre, number in layout.clue_numbers(row_clues, col_clues)}
     boxes = [layout.grid.box(r, c) for r, c in layout.grid.cells()]
     return (layout, np.asarray(solved, np.float64), context_mask(solved, boxes),
-            np.asarray(empty, np.float64), np.asarray(full, np.float64), regions)
+            np.asarray(empty, np.float64), np.asarray(full, np.float64), parts,
+            grown(box_mask((CANVAS, CANVAS), [layout.grid.bounds])))
 
 
 class NonogramTask(Task):
@@ -224,19 +228,18 @@ class NonogramTask(Task):
         return Layout(n).draw(m["row_clues"], m["column_clues"], cells)
 
     def inconsistent_final_frame(self, question: Question, seed: int) -> Image.Image:
-        """The solution with one number of one clue raised by one."""
+        """The solution with one number of one clue erased."""
         m = question.metadata["nonogram"]
-        row_clues, col_clues = [c[:] for c in m["row_clues"]], [c[:] for c in m["column_clues"]]
-        rng = task_rng(self.name, seed, f"inconsistent:{question.id}")
-        clue = rng.choice([c for c in row_clues + col_clues if c])
-        clue[rng.randrange(len(clue))] += 1
-        return Layout(m["size"]).draw(row_clues, col_clues, question.metadata["solution"]["cells"])
+        layout = Layout(m["size"])
+        names = [name for name, _, _ in layout.clue_numbers(m["row_clues"], m["column_clues"])]
+        erased = task_rng(self.name, seed, f"inconsistent:{question.id}").choice(names)
+        return layout.draw(m["row_clues"], m["column_clues"], question.metadata["solution"]["cells"], erased)
 
     def score(self, question: Question, video: Video) -> Score:
         if (problem := foreign_question(self, question)) is not None:
             return problem
         solution = question.metadata["solution"]["cells"]
-        layout, reference, context, empty, full, regions = _references(tuple(map(tuple, solution)))
+        layout, reference, context, empty, full, parts, grid = _references(tuple(map(tuple, solution)))
         seen = read_against(final_state(video, (CANVAS, CANVAS)).astype(np.float64), reference, context)
         boxes = [layout.grid.box(r, c) for r, c in layout.grid.cells()]
         states = box_states(seen, empty, full, boxes)
@@ -248,8 +251,8 @@ class NonogramTask(Task):
         broken = ([f"row {r + 1}" for r in range(n) if row_clues[r] != m["row_clues"][r]]
                   + [f"column {c + 1}" for c in range(n) if col_clues[c] != m["column_clues"][c]])
         correct = not wrong
-        consistent, consistency = unchanged(seen, reference, regions,
-                                            "every number of the row and column clues")
+        consistent, consistency = verdict(part_differences(seen, reference, parts, grid),
+                                          "every number of the row and column clues")
         return Score(self.name, self.scorer_version, correct, float(correct),
                      {"cells_read": read, "wrong_cells": wrong, "filled_read": sum(map(sum, read)),
                       "filled_expected": sum(map(sum, solution)), "clues_broken": broken,

@@ -20,13 +20,13 @@ from PIL import Image, ImageDraw
 
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
-from vmevalkit.tasks._draw import CANVAS, Grid, canvas, draw_text
+from vmevalkit.tasks._draw import CANVAS, Box, Grid, canvas, draw_text
 from vmevalkit.tasks._question import check_difficulty, foreign_question, new_question, task_rng
 from vmevalkit.tasks._read import GlyphReader, blurred, crop, final_state, frames_at, luminance
-from vmevalkit.tasks._unchanged import box_mask, unchanged
 from vmevalkit.tasks._video import solution_video
 from vmevalkit.tasks.base import Generated, Task
 from vmevalkit.tasks.candidates import context_mask, drift, match_colours, shifted
+from vmevalkit.tasks.consistency import box_mask, part_differences, verdict
 from vmevalkit.video import Video
 
 Board = tuple[int, ...]  # 9 cells row by row, 0 = the empty space
@@ -224,19 +224,18 @@ def process_faults(at_rest: list[tuple[int, Board]]) -> tuple[list[dict], list[d
 
 
 @lru_cache(maxsize=1)
-def _references() -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The solved frame, its colour-fitting context (outside the cells) and the regions that must stay:
-    each side of the frame."""
+def _references() -> tuple[np.ndarray, np.ndarray, dict[str, Box], np.ndarray]:
+    """The solved frame, its colour-fitting context (outside the cells), the parts that must stay (each
+    side of the tray's frame) and the cells (where the tiles move: left out of the consistency check)."""
     solved = TRAY_VIEW.draw(SOLVED)
     x0, y0, x1, y1 = GRID.bounds
     f, pad = FRAME_WIDTH, 6
-    shape = (CANVAS, CANVAS)
-    sides = {"top": (x0 - f - pad, y0 - f - pad, x1 + f + pad, y0 - 2),
-             "bottom": (x0 - f - pad, y1 + 2, x1 + f + pad, y1 + f + pad),
-             "left": (x0 - f - pad, y0, x0 - 2, y1), "right": (x1 + 2, y0, x1 + f + pad, y1)}
-    regions = {f"frame {name}": box_mask(shape, box) for name, box in sides.items()}
+    parts = {"frame top": (x0 - f - pad, y0 - f - pad, x1 + f + pad, y0 - 2),
+             "frame bottom": (x0 - f - pad, y1 + 2, x1 + f + pad, y1 + f + pad),
+             "frame left": (x0 - f - pad, y0, x0 - 2, y1), "frame right": (x1 + 2, y0, x1 + f + pad, y1)}
     cells = [TRAY_VIEW.cell_box(c) for c in range(SIDE * SIDE)]
-    return np.asarray(solved, np.float64), context_mask(solved, cells), regions
+    return (np.asarray(solved, np.float64), context_mask(solved, cells), parts,
+            box_mask((CANVAS, CANVAS), cells))
 
 
 class SlidingTask(Task):
@@ -279,7 +278,7 @@ class SlidingTask(Task):
         if (problem := foreign_question(self, question)) is not None:
             return problem
         start = tuple(question.metadata["sliding"]["board"])
-        reference, context, regions = _references()
+        reference, context, parts, cells = _references()
         size = (CANVAS, CANVAS)
         last = final_state(video, size).astype(np.float64)
         shift = drift(last, reference)  # every frame is read where the final state's picture lies
@@ -290,7 +289,8 @@ class SlidingTask(Task):
         started = bool(at_rest) and at_rest[0][1] == start
         solved = final == SOLVED
         correct = solved and started and not broken and not illegal
-        consistent, consistency = unchanged(seen, reference, regions, "the four sides of the tray's frame")
+        consistent, consistency = verdict(part_differences(seen, reference, parts, cells),
+                                          "the four sides of the tray's frame")
         return Score(self.name, self.scorer_version, correct, float(correct),
                      {"board_read": list(final), "solved": solved, "start_board": list(start),
                       "started_at_start": started, "unchanged": final == start,
