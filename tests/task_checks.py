@@ -1,12 +1,14 @@
 """Checks that the tests of the clock, hanoi, sliding and nonogram tasks share."""
 
 import numpy as np
+from PIL import ImageChops
 
 from vmevalkit.questions import Question
 from vmevalkit.scoring.base import Score
 from vmevalkit.tasks import Task
 from vmevalkit.tasks._video import cut_video, held_video
 from vmevalkit.tasks.base import Generated
+from vmevalkit.tasks.validation import all_distortions
 
 
 def generated_twice(task: Task, seed: int, difficulty: str) -> Question:
@@ -34,3 +36,15 @@ def scored_controls(task: Task, generated: Generated, seed: int) -> tuple[Score,
     assert static.correct is False and static.consistent is True
     assert wrong.correct is False
     return oracle, static, wrong
+
+
+def final_frames_read_through_distortion_and_drift(task: Task, generated: dict[str, Generated],
+                                                   offset: tuple[int, int]) -> None:
+    """Checks that each question's final frame, held and put through every distortion, is judged correct and
+    consistent, and that the hard question's final frame moved by `offset` (dx, dy) px is judged correct."""
+    for i, g in enumerate(generated.values()):
+        video = all_distortions(held_video(g.question.final_frame, 3), np.random.default_rng(i))
+        score = task.score(g.question, video)
+        assert score.correct is True and score.consistent is True
+    q = generated["hard"].question
+    assert task.score(q, held_video(ImageChops.offset(q.final_frame, *offset))).correct is True

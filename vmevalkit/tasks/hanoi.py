@@ -43,7 +43,7 @@ AIR = PEG_TOP - LEVEL  # the height (centre) at which a lifted disc crosses over
 WIDEST, NARROWEST = 112, 40
 MAX_COLOUR_DISTANCE = 70.0  # a pixel farther than this from every drawn colour is not counted
 MIN_SHARE = 0.5  # a disc is seen (in a slot, or anywhere) when at least this share of its area shows
-CLEARANCE = 6  # px between the checked regions and any disc, so a disc's blurred edge does not reach them
+CLEARANCE = 6  # px between the parts checked for consistency and any disc (a disc's blurred edge stays out)
 STEP_FRAMES = 3  # frames to lift a disc, to carry it over, and to lower it
 PROMPT = ("This is a Tower of Hanoi with {n} discs on three pegs. The goal is to stack all the discs on the "
           "right peg, moving one disc at a time from the top of a peg to another peg and never putting a "

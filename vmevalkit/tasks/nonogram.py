@@ -33,7 +33,7 @@ LINE, CLUE_INK = (150, 150, 160), (30, 30, 30)
 MARGIN = 16
 CLUE_STEP = 0.75  # of a cell: the spacing of the numbers in a clue
 MAX_CELL = 44  # px
-CLUE_PAD = 3  # px around each clue number's glyphs: the region checked for it
+CLUE_PAD = 3  # px around each clue number's glyphs: the part checked for it
 PROMPT = ("This is a {n}x{n} nonogram. The numbers to the left of each row and above each column give, "
           "in order, the lengths of the runs of consecutive filled cells in that row (left to right) or "
           "column (top to bottom), with at least one empty cell between runs. Fill in exactly the cells "
