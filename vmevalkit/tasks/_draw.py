@@ -86,3 +86,10 @@ def draw_disc(draw: ImageDraw.ImageDraw, centre: tuple[float, float], radius: fl
               fill: tuple[int, int, int], outline: tuple[int, int, int] | None = None, width: int = 1) -> None:
     x, y = centre
     draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill, outline=outline, width=width)
+
+
+def text_box(centre: tuple[float, float], text: str, size: int, pad: int = 0) -> Box:
+    """The box `draw_text` covers with `text` centred on `centre`, widened by `pad` px on every side."""
+    x, y = round(centre[0]), round(centre[1])
+    x0, y0, x1, y1 = font(size).getbbox(text, anchor="mm")
+    return x + x0 - pad, y + y0 - pad, x + x1 + pad, y + y1 + pad

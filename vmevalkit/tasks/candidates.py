@@ -77,21 +77,31 @@ def _best_shift(a: np.ndarray, b: np.ndarray, shifts: list[tuple[int, int]]) -> 
     return found
 
 
-def register(observed: np.ndarray, reference: np.ndarray, max_drift: int = MAX_DRIFT) -> np.ndarray:
-    """`observed` moved by the whole-pixel shift, up to `max_drift` px each way, that lines it up
-    best with `reference` (compared as standardised grey, so colour changes do not matter): a video
-    whose picture drifted a little is read where its content is. Uncovered edges repeat the border."""
+def drift(observed: np.ndarray, reference: np.ndarray, max_drift: int = MAX_DRIFT) -> tuple[int, int]:
+    """The whole-pixel shift (dy, dx), up to `max_drift` px each way, that lines `observed` up best
+    with `reference` (compared as standardised grey, so colour changes do not matter)."""
     coarse = max_drift // 2
     dy, dx = _best_shift(_grey(observed, 2), _grey(reference, 2),
                          [(y, x) for y in range(-coarse, coarse + 1) for x in range(-coarse, coarse + 1)])
-    dy, dx = _best_shift(_grey(observed, 1), _grey(reference, 1),
-                         [(2 * dy + y, 2 * dx + x) for y in (-1, 0, 1) for x in (-1, 0, 1)])
+    return _best_shift(_grey(observed, 1), _grey(reference, 1),
+                       [(2 * dy + y, 2 * dx + x) for y in (-1, 0, 1) for x in (-1, 0, 1)])
+
+
+def shifted(observed: np.ndarray, shift: tuple[int, int]) -> np.ndarray:
+    """`observed` moved by `shift` (dy, dx, from `drift`); uncovered edges repeat the border."""
+    dy, dx = shift
     if (dy, dx) == (0, 0):
         return observed
-    m = max_drift + 2
-    padded = np.pad(observed, ((m, m), (m, m), (0, 0)), mode="edge")
+    my, mx = abs(dy), abs(dx)
+    padded = np.pad(observed, ((my, my), (mx, mx), (0, 0)), mode="edge")
     h, w = observed.shape[:2]
-    return padded[m + dy:m + dy + h, m + dx:m + dx + w]
+    return padded[my + dy:my + dy + h, mx + dx:mx + dx + w]
+
+
+def register(observed: np.ndarray, reference: np.ndarray, max_drift: int = MAX_DRIFT) -> np.ndarray:
+    """`observed` moved by the shift that lines it up best with `reference` (`drift`): a video whose
+    picture drifted a little is read where its content is."""
+    return shifted(observed, drift(observed, reference, max_drift))
 
 
 def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
