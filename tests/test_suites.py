@@ -9,7 +9,7 @@ import pytest
 
 from vmevalkit.cli import main
 from vmevalkit.report import leaderboard_text
-from vmevalkit.tasks import get_task
+from vmevalkit.tasks import all_tasks, get_task
 from vmevalkit.tasks.suites import SUITES, Suite, SuiteEntry, get_suite, questions_hash
 
 
@@ -41,6 +41,14 @@ def test_the_definition_hash_follows_entries_and_task_versions(monkeypatch):
     assert suite.definition_hash() != base
     with pytest.raises(Exception, match="unknown suite; known suites: core-v1"):
         get_suite("core-v9")
+
+
+def test_reasoning_v1_covers_every_built_in_task_and_contains_core_v1():
+    reasoning, core = get_suite("reasoning-v1"), get_suite("core-v1")
+    assert {e.task for e in reasoning.entries} == set(all_tasks())
+    assert set(core.plan()) <= set(reasoning.plan()) and reasoning.size == 450
+    assert {(e.task, e.difficulty) for e in get_suite("reasoning-mini-v1").entries} == \
+        {(name, "easy") for name in all_tasks()}
 
 
 def test_run_with_a_suite_records_it(tmp_path, monkeypatch):

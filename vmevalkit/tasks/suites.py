@@ -59,11 +59,17 @@ def _levels(task: str, counts: tuple[int, int, int]) -> tuple[SuiteEntry, ...]:
 
 
 CORE_TASKS = ("chess", "counting", "maze", "path_tracing", "raven", "rotation", "sudoku")
+NEW_TASKS = ("clock", "hanoi", "letter_count", "light_sequence", "nonogram", "sliding", "subtraction", "subway")
 SUITES = {
     "core-v1": Suite("core-v1", "the seven original exact-scored tasks, 10 easy + 10 medium + 10 hard each (210)",
                      tuple(e for task in CORE_TASKS for e in _levels(task, (10, 10, 10)))),
     "core-mini-v1": Suite("core-mini-v1", "a smoke-test slice of core-v1: one easy question per task (7)",
                           tuple(e for task in CORE_TASKS for e in _levels(task, (1, 0, 0)))),
+    "reasoning-v1": Suite("reasoning-v1", "all fifteen built-in tasks (core-v1's seven and eight more), 10 easy + "
+                          "10 medium + 10 hard each (450)",
+                          tuple(e for task in CORE_TASKS + NEW_TASKS for e in _levels(task, (10, 10, 10)))),
+    "reasoning-mini-v1": Suite("reasoning-mini-v1", "a smoke-test slice of reasoning-v1: one easy question per task "
+                               "(15)", tuple(e for task in CORE_TASKS + NEW_TASKS for e in _levels(task, (1, 0, 0)))),
 }
 
 
