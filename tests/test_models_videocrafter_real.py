@@ -51,8 +51,8 @@ def test_tiny_is_untrained_deterministic_and_moves():
     assert not np.array_equal(model.generate(q, image, seed=12, progress=False).frames, video.frames)
 
 
-def test_tiny_sizes_are_checked_by_its_pipeline():
-    with pytest.raises(UserError, match="multiples of"):
+def test_tiny_sizes_are_checked_against_its_config_before_loading():
+    with pytest.raises(UserError, match="height must be a positive multiple of 4"):
         load_model("videocrafter-tiny", device="cpu", overrides={"height": "42"})
 
 

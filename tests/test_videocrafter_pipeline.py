@@ -116,6 +116,7 @@ def test_i2v_needs_an_image(pipe):
         pipe(None, "x", **ARGS)
 
 
+@pytest.mark.slow  # about a minute on 2 cores: the CPU emulates the GPU precisions slowly
 @pytest.mark.parametrize("dtype, tolerance", [(torch.float16, 0.05), (torch.bfloat16, 0.15)])
 def test_half_precision_weights_run_and_stay_near_float32(pipe, image, dtype, tolerance):
     """The GPU precisions, exercised on the CPU: weights in half precision, schedule and DDIM update in float32."""
