@@ -11,6 +11,7 @@ import models_for_tests
 from vmevalkit import models
 from vmevalkit.cli import main
 from vmevalkit.results import iter_items, read_item
+from vmevalkit.runner.executors.ray import start_local
 from vmevalkit.video import read_mp4
 from test_runner_scaleout import calls, make_questions
 
@@ -25,8 +26,7 @@ def cluster(tmp_path_factory):
     os.environ.update(VMEVALKIT_TEST_CALLS=str(root / "calls.txt"), VMEVALKIT_TEST_CRASH_ONCE=str(root / "crashed"),
                       OMP_NUM_THREADS="1")
     ray.cloudpickle.register_pickle_by_value(models_for_tests)
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             _node_ip_address="127.0.0.1")
+    start_local(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield root
     ray.shutdown()
     for key, value in saved.items():
@@ -34,6 +34,21 @@ def cluster(tmp_path_factory):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def test_the_cluster_the_kit_starts_listens_on_loopback_only(cluster):
+    import psutil
+
+    assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
+    ray_processes = [p for p in psutil.process_iter(["name", "cmdline"])
+                     if "ray" in " ".join(p.info["cmdline"] or [p.info["name"] or ""])]
+    listening = set()
+    for process in ray_processes:
+        try:
+            listening |= {c.laddr.ip for c in process.net_connections("inet") if c.status == psutil.CONN_LISTEN}
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
+    assert listening and listening <= {"127.0.0.1", "::ffff:127.0.0.1", "::1"}, listening
 
 
 @pytest.fixture

@@ -38,6 +38,19 @@ def _ray():
     return ray
 
 
+def start_local(**options: Any) -> Any:
+    """Start a Ray cluster on this machine that listens on the loopback interface only. Ray on Linux replaces
+    a loopback node address with the machine's reachable one unless its cluster mode is off; it is turned off
+    here (in this process, and through the environment in the processes Ray starts)."""
+    ray = _ray()
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    os.environ[ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR] = "0"
+    ray.init(address="local", _node_ip_address=LOOPBACK, **options)
+    return ray
+
+
 def connect(address: str) -> Any:
     """Join or start a Ray cluster: `auto` joins a running one (RAY_ADDRESS or a local head), else starts one on
     this machine; `local` always starts one; anything else is a cluster address."""
@@ -45,15 +58,14 @@ def connect(address: str) -> Any:
     if ray.is_initialized():
         return ray
     common = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-    local = {**common, "address": "local", "_node_ip_address": LOOPBACK}
     try:
         if address == "local":
-            ray.init(**local)
+            start_local(**common)
         elif address == "auto":
             try:
                 ray.init(address="auto", **common)
             except ConnectionError:
-                ray.init(**local)
+                start_local(**common)
         else:
             ray.init(address=address, **common)
     except Exception as e:  # noqa: BLE001 -- Ray's own errors are long; one line with the fix instead
