@@ -6,7 +6,12 @@ from pathlib import Path
 
 from vmevalkit.models import ModelSpec, register_model
 from vmevalkit.models.base import VideoModel
-from vmevalkit.models.lvdm.backend import OFFICIAL_SIZE_MULTIPLE, build_lvdm, check_settings, settings_validator
+from vmevalkit.models.lvdm.backend import (
+    OFFICIAL_SIZE_MULTIPLE,
+    build_lvdm,
+    check_settings,
+    settings_validator,
+)
 from vmevalkit.weights import WeightsSpec
 
 
