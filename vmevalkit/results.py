@@ -72,6 +72,13 @@ def sample_suffix(sample: int) -> str:
     return f"{SAMPLE_MARK}{sample}" if sample else ""
 
 
+def error_kind(metadata: dict[str, Any]) -> str | None:
+    """The failure kind an item's metadata names (a hosted model's refused / timeout / ...), else None."""
+    error = metadata.get("error")
+    kind = error.get("kind") if isinstance(error, dict) else None
+    return kind if isinstance(kind, str) and kind else None
+
+
 def item_dir(experiment_dir: str | os.PathLike, model_id: str, question: Question, sample: int = 0) -> Path:
     return Path(experiment_dir) / model_id / (question.key + sample_suffix(sample))
 

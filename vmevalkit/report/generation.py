@@ -14,19 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from vmevalkit.jsonfile import json_object_or_none
-from vmevalkit.results import EXPERIMENT, ResultItem, sample_suffix
+from vmevalkit.models.api.errors import REFUSED  # also the scorer name of a refused item's verdict
+from vmevalkit.results import EXPERIMENT, ResultItem, error_kind, sample_suffix
 
-REFUSED = "refused"  # the failure kind of a request the provider refused, and the scorer name of its verdict
 OTHER_FAILURE = "error"  # the kind given to a failure that names none
 
 
 def failure_kind(item: ResultItem) -> str | None:
     """The item's failure kind (`refused`, `timeout`, ...; `error` where none is named), None when it is ok."""
-    if item.ok:
-        return None
-    error = item.metadata.get("error")
-    kind = error.get("kind") if isinstance(error, dict) else None
-    return kind if isinstance(kind, str) and kind else OTHER_FAILURE
+    return None if item.ok else error_kind(item.metadata) or OTHER_FAILURE
 
 
 def estimated_cost(item: ResultItem) -> float:

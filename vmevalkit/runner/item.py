@@ -13,6 +13,7 @@ from PIL import Image
 from vmevalkit.geometry import Fit
 from vmevalkit.models import ModelSpec
 from vmevalkit.models.base import VideoModel
+from vmevalkit.results import error_kind
 from vmevalkit.runner.plan import Item
 from vmevalkit.secrets import scrub
 from vmevalkit.video import Video, motion_stats
@@ -32,7 +33,7 @@ class Produced:
 
     @property
     def error_kind(self) -> str | None:
-        return (self.metadata.get("error") or {}).get("kind")
+        return error_kind(self.metadata)
 
 
 def error_record(e: BaseException, stage: str) -> dict[str, Any]:
