@@ -107,12 +107,17 @@ def part_differences(seen: np.ndarray, reference: np.ndarray, parts: dict[str, B
     pixels outside `ignore`."""
     diff = np.abs(_blur(seen, SIGMA) - _blur(reference, SIGMA)).mean(axis=-1)
     local = window_means(diff if ignore is None else np.where(ignore, 0.0, diff))
-    keep = np.ones(diff.shape, bool) if ignore is None else ~ignore
+    if ignore is not None:
+        local[ignore] = -np.inf  # never the largest: an ignored pixel has no say
     out = {}
     for name, part in parts.items():
-        mask = part if isinstance(part, np.ndarray) else box_mask(diff.shape, [part])
-        values = local[mask & keep]
-        out[name] = round(float(values.max()), 1) if values.size else 0.0
+        if isinstance(part, np.ndarray):
+            values = local[part]
+        else:
+            x0, y0, x1, y1 = part
+            values = local[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)]
+        largest = float(values.max()) if values.size else -np.inf
+        out[name] = round(largest, 1) if np.isfinite(largest) else 0.0
     return out
 
 
