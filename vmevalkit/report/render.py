@@ -143,10 +143,11 @@ def markdown(board: Leaderboard) -> str:
     if shows_generation(board):
         lines += ["", "### Generation", "", GENERATION_NOTE, "",
                   "| model | items | failed | estimated spend (USD) |", "|---|---|---|---|"]
-        for row in generation_rows(board):
+        rows = generation_rows(board)
+        for row in rows:
             lines.append(f"| {row_label(board, row['model'])} | {row['items']} | {failures_text(row['failures'])} | "
                          f"{row['estimated_cost_usd']:.2f} |")
-        for row in generation_rows(board):
+        for row in rows:
             if row["refused"]:
                 lines.append(f"\nRefused for {row['model']}: " + ", ".join(row["refused"]))
     if not board.scored:
